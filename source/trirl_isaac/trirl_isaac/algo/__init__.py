@@ -1,0 +1,1 @@
+"""TRIRL: trust-region inverse RL on rsl_rl (pure PyTorch; never imports isaaclab)."""

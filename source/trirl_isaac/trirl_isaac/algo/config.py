@@ -1,0 +1,173 @@
+"""Typed, validated configuration of the TRIRL algorithm (the ``trirl_cfg`` dict of the rsl_rl algorithm config)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+METHODS = ("trirl", "gail", "airl", "amp")
+POLICY_UPDATES = ("trpl", "kl_penalty", "ppo")
+DISC_INPUTS = ("state_next_state", "state_action")
+ETA_REDUCTIONS = ("max", "mean")
+
+
+class ConfigError(ValueError):
+    """A TRIRL configuration value is out of range or inconsistent."""
+
+
+@dataclass
+class DiscriminatorCfg:
+    """The density-ratio estimator D(x) ~ log(rho_E / rho_pi)."""
+
+    hidden_dims: list[int] = field(default_factory=lambda: [256, 256])
+    activation: str = "elu"
+    learning_rate: float = 2.0e-4
+    num_epochs: int = 30
+    """Passes over the current rollout per iteration (balanced with as many expert samples, drawn with replacement)."""
+    num_mini_batches: int = 4
+    grad_penalty: float = 0.033
+    """Weight of (||grad_x D(x_hat)|| - 1)^2 at expert/policy interpolates, taken in the normalised input space."""
+    obs_normalization: bool = True
+    weight_decay: float = 0.0
+
+
+@dataclass
+class TrustRegionCfg:
+    """Differentiable trust-region projection (Otto et al. 2021) for a diagonal Gaussian policy."""
+
+    mean_bound: float = 0.03
+    """Bound on the per-state mean part of KL(pi || pi_old): 0.5 * sum(((mu - mu_old) / sigma_old)^2)."""
+    cov_bound: float = 0.005
+    """Bound on the per-state covariance part of KL(pi || pi_old)."""
+    trust_region_coef: float = 1.0
+    """Weight of KL(pi_projected || pi_theta) that pulls the network towards its projection."""
+    eta_reduction: str = "max"
+    """How per-state multipliers become the iteration's eta: 'max' (the authors' choice) or 'mean'."""
+    eta_clip: float = 1.0e6
+
+
+@dataclass
+class KLPenaltyCfg:
+    """The simpler variant: PPO plus eta * KL(pi || pi_old) with a scheduled eta (used in eps / (1 + eta))."""
+
+    eta_start: float = 100.0
+    eta_end: float = 0.0
+    schedule_iterations: int = 1000
+
+
+@dataclass
+class ApproximatorCfg:
+    """Network distilled from the chain; absorbs snapshots evicted from the window so no history is lost."""
+
+    enabled: bool = True
+    hidden_dims: list[int] = field(default_factory=lambda: [256, 256])
+    activation: str = "elu"
+    learning_rate: float = 1.0e-3
+    num_steps: int = 200
+    batch_size: int = 4096
+
+
+@dataclass
+class TrirlCfg:
+    """Everything TRIRL adds on top of rsl_rl's PPO settings."""
+
+    method: str = "trirl"
+    """'trirl', or an adversarial baseline run through the same code path: 'gail', 'airl', 'amp'."""
+    policy_update: str = "trpl"
+    """'trpl' (PPO + trust-region projection), 'kl_penalty' (scheduled eta), or 'ppo' (plain; eta = 0)."""
+    eps: float = 0.443
+    """Reward step size in (0, 1]."""
+    beta: float = 2.5e4
+    """Inverse temperature of the occupancy-matching term (beta = 1/alpha); the policy sees the reward / beta."""
+    chain_length: int = 100
+    """K: number of discriminator snapshots the reward keeps."""
+    disc_obs_group: str = "discriminator"
+    disc_input: str = "state_next_state"
+    discriminator: DiscriminatorCfg = field(default_factory=DiscriminatorCfg)
+    trust_region: TrustRegionCfg = field(default_factory=TrustRegionCfg)
+    kl_penalty: KLPenaltyCfg = field(default_factory=KLPenaltyCfg)
+    approximator: ApproximatorCfg = field(default_factory=ApproximatorCfg)
+    expert_data: str | None = None
+    """Path of a file with expert transition features; else the environment's ``expert_sampler`` is used."""
+
+    def __post_init__(self) -> None:
+        for name, sub in (
+            ("discriminator", DiscriminatorCfg),
+            ("trust_region", TrustRegionCfg),
+            ("kl_penalty", KLPenaltyCfg),
+            ("approximator", ApproximatorCfg),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                setattr(self, name, _build(sub, value, f"trirl_cfg.{name}"))
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first bad value."""
+        _choice("method", self.method, METHODS)
+        _choice("policy_update", self.policy_update, POLICY_UPDATES)
+        _choice("disc_input", self.disc_input, DISC_INPUTS)
+        _choice("trust_region.eta_reduction", self.trust_region.eta_reduction, ETA_REDUCTIONS)
+        if not 0.0 < self.eps <= 1.0:
+            raise ConfigError(f"trirl_cfg.eps must lie in (0, 1], got {self.eps}")
+        if not self.beta > 0.0:
+            raise ConfigError(f"trirl_cfg.beta must be > 0, got {self.beta}")
+        if int(self.chain_length) != self.chain_length or self.chain_length < 1:
+            raise ConfigError(f"trirl_cfg.chain_length (K) must be an integer >= 1, got {self.chain_length}")
+        d = self.discriminator
+        _positive("discriminator.learning_rate", d.learning_rate)
+        _positive_int("discriminator.num_epochs", d.num_epochs)
+        _positive_int("discriminator.num_mini_batches", d.num_mini_batches)
+        if d.grad_penalty < 0:
+            raise ConfigError(f"trirl_cfg.discriminator.grad_penalty must be >= 0, got {d.grad_penalty}")
+        if not d.hidden_dims:
+            raise ConfigError("trirl_cfg.discriminator.hidden_dims must name at least one layer")
+        t = self.trust_region
+        _positive("trust_region.mean_bound", t.mean_bound)
+        _positive("trust_region.cov_bound", t.cov_bound)
+        if t.trust_region_coef < 0:
+            raise ConfigError(f"trirl_cfg.trust_region.trust_region_coef must be >= 0, got {t.trust_region_coef}")
+        k = self.kl_penalty
+        if k.eta_start < 0 or k.eta_end < 0:
+            raise ConfigError("trirl_cfg.kl_penalty.eta_start and eta_end must be >= 0")
+        _positive_int("kl_penalty.schedule_iterations", k.schedule_iterations)
+        a = self.approximator
+        if a.enabled:
+            _positive("approximator.learning_rate", a.learning_rate)
+            _positive_int("approximator.num_steps", a.num_steps)
+            _positive_int("approximator.batch_size", a.batch_size)
+
+    @classmethod
+    def from_dict(cls, cfg: dict[str, Any] | TrirlCfg | None) -> TrirlCfg:
+        """Build from a (possibly nested) dict, rejecting unknown keys by name."""
+        if isinstance(cfg, TrirlCfg):
+            return cfg
+        return _build(cls, dict(cfg or {}), "trirl_cfg")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (for checkpoints and config dumps)."""
+        return dataclasses.asdict(self)
+
+
+def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(known)}")
+    return cls(**values)
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"trirl_cfg.{name} must be one of {allowed}, got {value!r}")
+
+
+def _positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise ConfigError(f"trirl_cfg.{name} must be > 0, got {value}")
+
+
+def _positive_int(name: str, value: int) -> None:
+    if int(value) != value or value < 1:
+        raise ConfigError(f"trirl_cfg.{name} must be an integer >= 1, got {value}")

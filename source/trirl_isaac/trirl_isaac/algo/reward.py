@@ -1,0 +1,245 @@
+"""The learned reward: a fold over the last K discriminator snapshots, plus an approximator for older history.
+
+In policy units (the reward divided by beta) the chain computes
+
+    r <- (1 - eps_j) * r + eps_j * D_j        for j = oldest .. newest,
+
+starting from the approximator's output (or 0). The fold is linear, so it is evaluated as one weighted sum
+``w0 * base(x) + sum_j w_j D_j(x)`` with ``w_j = eps_j * prod_{k>j} (1 - eps_k)``, all K networks at once with
+``torch.func.vmap`` over their stacked parameters.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from rsl_rl.modules import MLP
+from torch.func import functional_call, vmap
+
+from trirl_isaac.algo.config import ApproximatorCfg
+from trirl_isaac.algo.discriminator import Discriminator
+
+REWARD_FILE_VERSION = 1
+
+
+def transform(method: str, d: torch.Tensor) -> torch.Tensor:
+    """Map the folded logit to the policy's reward: TRIRL and AIRL use it as is; GAIL -log(1 - sigmoid); AMP lsq."""
+    if method in ("trirl", "airl"):
+        return d
+    if method == "gail":
+        return F.softplus(d)
+    if method == "amp":
+        return torch.clamp(1.0 - 0.25 * (d - 1.0).pow(2), min=0.0)
+    raise ValueError(f"unknown reward method {method!r}")
+
+
+class RewardChain:
+    """The last K snapshots of D with their step sizes eps_j = eps / (1 + eta_j) and their etas."""
+
+    def __init__(self, template: Discriminator, chain_length: int, approximator: ApproximatorCfg | None = None) -> None:
+        self.template = copy.deepcopy(template).eval()
+        for p in self.template.parameters():
+            p.requires_grad_(False)
+        self.chain_length = int(chain_length)
+        self.snapshots: list[dict[str, torch.Tensor]] = []
+        self.steps: list[float] = []
+        self.etas: list[float] = []
+        self.approx_cfg = approximator if approximator is not None and approximator.enabled else None
+        self.base: nn.Module | None = None
+        if self.approx_cfg is not None:
+            self.base = nn.Sequential(
+                copy.deepcopy(template.normalizer),
+                MLP(template.input_dim, 1, self.approx_cfg.hidden_dims, self.approx_cfg.activation),
+            )
+        self.base_active = False
+        self.num_evicted = 0
+        self._stacked: dict[str, torch.Tensor] | None = None
+
+    def __len__(self) -> int:
+        return len(self.snapshots)
+
+    @staticmethod
+    def snapshot_of(disc: Discriminator) -> dict[str, torch.Tensor]:
+        """A detached copy of a discriminator's parameters and buffers."""
+        return {k: v.detach().clone() for k, v in disc.state_dict().items()}
+
+    def logits(self, x: torch.Tensor, snapshots: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """All snapshots' logits on x in one vectorised call: shape (K, N)."""
+        stacked = snapshots if snapshots is not None else self._stack()
+
+        def one(params: dict[str, torch.Tensor], inp: torch.Tensor) -> torch.Tensor:
+            return functional_call(self.template, params, (inp,))
+
+        return vmap(one, in_dims=(0, None))(stacked, x)
+
+    def fold_weights(self, extra_step: float | None = None) -> tuple[float, torch.Tensor]:
+        """(w0, w) with r = w0 * base + sum_j w_j D_j; ``extra_step`` appends one more pending step."""
+        steps = self.steps + ([extra_step] if extra_step is not None else [])
+        w = torch.zeros(len(steps), dtype=torch.float64)
+        tail = 1.0
+        for j in range(len(steps) - 1, -1, -1):
+            w[j] = steps[j] * tail
+            tail *= 1.0 - steps[j]
+        return tail, w
+
+    @torch.no_grad()
+    def __call__(self, x: torch.Tensor, pending: Discriminator | None = None, pending_step: float = 1.0) -> torch.Tensor:
+        """The folded reward (policy units) on features x (N, F); ``pending`` folds one more D at ``pending_step``."""
+        w0, w = self.fold_weights(pending_step if pending is not None else None)
+        out = torch.zeros(x.shape[0], device=x.device)
+        if self.snapshots:
+            out = out + (w[: len(self.snapshots)].to(x.device, torch.float32)[:, None] * self.logits(x)).sum(0)
+        if pending is not None:
+            out = out + float(w[-1]) * pending.eval()(x)
+        if self.base_active and w0 != 0.0:
+            out = out + w0 * self.base(x).squeeze(-1)
+        return out
+
+    def append(self, disc: Discriminator, step: float, eta: float, data: torch.Tensor | None = None) -> None:
+        """Add D_i with its corrected step; beyond K, evict the oldest into the approximator (if enabled)."""
+        if not 0.0 < step <= 1.0:
+            raise ValueError(f"reward step must lie in (0, 1], got {step}")
+        self.snapshots.append(self.snapshot_of(disc))
+        self.steps.append(float(step))
+        self.etas.append(float(eta))
+        self._stacked = None
+        while len(self.snapshots) > self.chain_length:
+            self._evict(data)
+
+    def _evict(self, data: torch.Tensor | None) -> None:
+        oldest, step = self.snapshots.pop(0), self.steps.pop(0)
+        self.etas.pop(0)
+        self._stacked = None
+        self.num_evicted += 1
+        if self.base is None:
+            return  # without an approximator the fold restarts from 0 at the window's start (history is dropped)
+        if data is None:
+            raise ValueError("evicting a snapshot into the approximator needs feature data to regress on")
+        self._distill(oldest, step, data)
+
+    def _distill(self, oldest: dict[str, torch.Tensor], step: float, data: torch.Tensor) -> None:
+        """Regress base' ~ (1 - step) * base + step * D_oldest on ``data`` (the start of the fold moves forward)."""
+        assert self.base is not None and self.approx_cfg is not None
+        with torch.no_grad():
+            d_old = functional_call(self.template, oldest, (data,))
+            target = step * d_old
+            if self.base_active:
+                target = target + (1.0 - step) * self.base(data).squeeze(-1)
+        new_base = copy.deepcopy(self.base).train()
+        norm = new_base[0]
+        # the approximator reads its inputs through the evicted snapshot's (frozen) normaliser statistics
+        norm.load_state_dict({k[len("normalizer.") :]: v for k, v in oldest.items() if k.startswith("normalizer.")})
+        opt = torch.optim.Adam(new_base[1].parameters(), lr=self.approx_cfg.learning_rate)
+        with torch.enable_grad():
+            for _ in range(self.approx_cfg.num_steps):
+                idx = torch.randint(0, data.shape[0], (min(self.approx_cfg.batch_size, data.shape[0]),))
+                loss = (new_base(data[idx]).squeeze(-1) - target[idx]).pow(2).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        self.base = new_base.eval()
+        self.base_active = True
+
+    def _stack(self) -> dict[str, torch.Tensor]:
+        if self._stacked is None:
+            self._stacked = {k: torch.stack([s[k] for s in self.snapshots]) for k in self.snapshots[0]}
+        return self._stacked
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to rebuild the chain exactly."""
+        return {
+            "snapshots": self.snapshots,
+            "steps": self.steps,
+            "etas": self.etas,
+            "base": self.base.state_dict() if self.base is not None else None,
+            "base_active": self.base_active,
+            "num_evicted": self.num_evicted,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore from :meth:`state_dict`."""
+        self.snapshots = [dict(s) for s in state["snapshots"]]
+        self.steps = list(state["steps"])
+        self.etas = list(state["etas"])
+        if state["base"] is not None:
+            if self.base is None:
+                raise ValueError("checkpoint has a reward approximator but this config disables it")
+            self.base.load_state_dict(state["base"])
+        self.base_active = bool(state["base_active"])
+        self.num_evicted = int(state["num_evicted"])
+        self._stacked = None
+
+
+class LearnedReward:
+    """The reward a TRIRL (or baseline) run has learned: ``transform(chain(features))``, loadable on its own."""
+
+    def __init__(self, chain: RewardChain, method: str, beta: float, metadata: dict[str, Any] | None = None) -> None:
+        self.chain = chain
+        self.method = method
+        self.beta = beta
+        self.metadata = dict(metadata or {})
+
+    @property
+    def feature_dim(self) -> int:
+        """Size of the features the reward reads."""
+        return self.chain.template.input_dim
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """Policy-scale reward (the reward / beta) for features x (N, feature_dim)."""
+        if x.shape[-1] != self.feature_dim:
+            raise ValueError(f"learned reward reads {self.feature_dim} features, got {x.shape[-1]}")
+        return transform(self.method, self.chain(x))
+
+    def state_dict(self) -> dict[str, Any]:
+        """A self-contained description (network shapes, chain, metadata) that :meth:`from_state_dict` rebuilds."""
+        t = self.chain.template
+        return {
+            "version": REWARD_FILE_VERSION,
+            "method": self.method,
+            "beta": self.beta,
+            "metadata": self.metadata,
+            "template": {
+                "input_dim": t.input_dim,
+                "hidden_dims": t.hidden_dims,
+                "activation": t.activation,
+                "obs_normalization": t.obs_normalization,
+                "shaped": t.shaped,
+                "gamma": t.gamma,
+            },
+            "chain_length": self.chain.chain_length,
+            "approximator": None if self.chain.approx_cfg is None else vars(self.chain.approx_cfg),
+            "chain": self.chain.state_dict(),
+        }
+
+    def save(self, path: str) -> None:
+        """Write a reward file (atomically: an existing file is replaced only on success)."""
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        tmp = f"{path}.tmp"
+        torch.save(self.state_dict(), tmp)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: str, device: str | torch.device = "cpu") -> LearnedReward:
+        """Load a reward file written by :meth:`save` (or the reward inside a TRIRL checkpoint)."""
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"learned reward file not found: {path}")
+        blob = torch.load(path, map_location=device, weights_only=False)
+        if isinstance(blob, dict) and "learned_reward" in blob:  # a full training checkpoint
+            blob = blob["learned_reward"]
+        if not isinstance(blob, dict) or blob.get("version") != REWARD_FILE_VERSION:
+            raise ValueError(f"{path}: not a trirl_isaac learned-reward file (version {REWARD_FILE_VERSION})")
+        return cls.from_state_dict(blob, device)
+
+    @classmethod
+    def from_state_dict(cls, blob: dict[str, Any], device: str | torch.device = "cpu") -> LearnedReward:
+        """Rebuild from :meth:`state_dict`."""
+        template = Discriminator(**blob["template"]).to(device)
+        approx = ApproximatorCfg(**blob["approximator"]) if blob["approximator"] else None
+        chain = RewardChain(template, blob["chain_length"], approx)
+        chain.load_state_dict(blob["chain"])
+        return cls(chain, blob["method"], blob["beta"], blob["metadata"])

@@ -1,0 +1,102 @@
+"""TRIRL runner: rsl_rl's OnPolicyRunner plus the reward-correction hook, TRIRL logging and exact resume."""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from rsl_rl.env import VecEnv
+from rsl_rl.runners import OnPolicyRunner
+
+from trirl_isaac.algo.reward import LearnedReward
+from trirl_isaac.algo.trirl import TRIRL
+
+RewardConsumer = Callable[[LearnedReward], None]
+
+LOGGED = (
+    "eta", "eps_tr", "kl_new_old", "dual_estimate", "reward_tilde_mean", "reward_mean_policy", "reward_mean_expert",
+    "chain_length", "chain_evicted", "eta_mean_projection_max", "env_reward_mean",
+    "disc_loss", "disc_accuracy", "disc_logit_expert", "disc_logit_policy", "disc_grad_penalty",
+)
+
+
+class TrirlRunner(OnPolicyRunner):
+    """Runs TRIRL with rsl_rl's loop; after every correction it hands the new reward to every registered consumer."""
+
+    alg: TRIRL
+
+    def __init__(self, env: VecEnv, train_cfg: dict, log_dir: str | None = None, device: str = "cpu") -> None:
+        train_cfg.setdefault("algorithm", {}).setdefault("class_name", "trirl_isaac.algo.trirl:TRIRL")
+        super().__init__(env, train_cfg, log_dir, device)
+        if not isinstance(self.alg, TRIRL):
+            raise TypeError(f"TrirlRunner needs a TRIRL algorithm, got {type(self.alg).__name__}")
+        self.reward_consumers: list[RewardConsumer] = []
+        self.history: list[dict[str, float]] = []
+        self.alg.callbacks.append(self._on_correction)
+        consumer = getattr(env, "set_learned_reward", None) or getattr(
+            getattr(env, "unwrapped", None), "set_learned_reward", None
+        )
+        if consumer is not None:
+            self.add_reward_consumer(consumer)
+
+    def add_reward_consumer(self, consumer: RewardConsumer) -> None:
+        """Register a callable that receives the corrected reward after every iteration (and the current one now)."""
+        self.reward_consumers.append(consumer)
+        consumer(self.alg.reward)
+
+    def _on_correction(self, stats: dict[str, float], reward: LearnedReward) -> None:
+        """The reward-correction hook: feed consumers, record and log the TRIRL quantities."""
+        for consumer in self.reward_consumers:
+            consumer(reward)
+        self.history.append({"iteration": float(self.alg.iteration), **stats})
+        writer = self.logger.writer
+        if writer is not None:
+            for key in LOGGED:
+                if key in stats:
+                    writer.add_scalar(f"TRIRL/{key}", stats[key], self.alg.iteration)
+
+    def save(self, path: str, infos: dict | None = None) -> None:
+        """Checkpoint with RNG and (if the env supports it) env state; the learned reward also goes to reward_*.pt."""
+        saved = self.alg.save()
+        saved["iter"] = self.current_learning_iteration
+        saved["infos"] = infos
+        saved["rng_state"] = {
+            "torch": torch.get_rng_state(),
+            "numpy": np.random.get_state(),
+            "python": random.getstate(),
+        }
+        env_state = getattr(self.env, "state_dict", None)
+        if env_state is not None:
+            saved["env_state"] = env_state()
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        tmp = f"{path}.tmp"
+        torch.save(saved, tmp)
+        os.replace(tmp, path)  # an existing checkpoint is replaced only by a complete one
+        base = os.path.basename(path)
+        reward_name = base.replace("model_", "reward_", 1) if base.startswith("model_") else f"reward_{base}"
+        self.alg.reward.save(os.path.join(os.path.dirname(os.path.abspath(path)), reward_name))
+        self.logger.save_model(path, self.current_learning_iteration)
+
+    def load(
+        self, path: str, load_cfg: dict | None = None, strict: bool = True, map_location: str | None = None
+    ) -> dict:
+        """Load a checkpoint; restores RNG and env state when present so training continues exactly."""
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"checkpoint not found: {path}")
+        loaded: dict[str, Any] = torch.load(path, weights_only=False, map_location=map_location)
+        if self.alg.load(loaded, load_cfg, strict):
+            self.current_learning_iteration = loaded["iter"]
+        if "rng_state" in loaded and (load_cfg is None or load_cfg.get("rng", True)):
+            torch.set_rng_state(loaded["rng_state"]["torch"])
+            np.random.set_state(loaded["rng_state"]["numpy"])
+            random.setstate(loaded["rng_state"]["python"])
+        if "env_state" in loaded and hasattr(self.env, "load_state_dict"):
+            self.env.load_state_dict(loaded["env_state"])
+        for consumer in self.reward_consumers:
+            consumer(self.alg.reward)
+        return loaded["infos"]

@@ -1,0 +1,345 @@
+"""TRIRL as an rsl_rl algorithm: ``algorithm.class_name = "trirl_isaac.algo.trirl:TRIRL"``.
+
+One iteration reads like the algorithm box of the paper:
+
+1. roll out pi_i                                           (runner -> act / process_env_step)
+2. fit D_i ~ log(rho_E / rho_pi_i) on that rollout          (compute_returns -> DiscriminatorTrainer.fit)
+3. r~ = (1 - eps) r_i + eps * beta * D_i, relabel rewards   (compute_returns, before GAE)
+4. trust-region policy step on r~ -> pi_{i+1}, eta          (update: PPO + projection, or KL penalty)
+5. eps_tr = eps / (1 + eta)                                 (update)
+6. r_{i+1} = (1 - eps_tr) r_i + eps_tr * beta * D_i         (update -> RewardChain.append)
+
+All rewards here are in policy units (divided by beta), so beta never multiplies D: the policy sees r / beta.
+The environment's own reward is ignored for learning (it is still logged by the runner as Train/mean_reward).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn as nn
+from tensordict import TensorDict
+
+from rsl_rl.algorithms import PPO
+from rsl_rl.env import VecEnv
+from rsl_rl.models import MLPModel
+from rsl_rl.storage import RolloutStorage
+from rsl_rl.utils import resolve_class, resolve_obs_groups
+
+from trirl_isaac.algo.config import ConfigError, TrirlCfg
+from trirl_isaac.algo.discriminator import Discriminator, DiscriminatorTrainer
+from trirl_isaac.algo.expert import ExpertBuffer, ExpertSampler
+from trirl_isaac.algo.reward import LearnedReward, RewardChain, transform
+from trirl_isaac.algo.trust_region import gaussian_kl, project_cov, project_mean
+
+CorrectionCallback = Callable[[dict[str, float], LearnedReward], None]
+
+
+class TRIRL(PPO):
+    """PPO with a learned, trust-region-corrected reward (and GAIL/AIRL/AMP through the same code path)."""
+
+    def __init__(
+        self,
+        actor: MLPModel,
+        critic: MLPModel,
+        storage: RolloutStorage,
+        discriminator: Discriminator,
+        expert: ExpertSampler,
+        trirl_cfg: TrirlCfg | dict | None = None,
+        **ppo_kwargs: Any,
+    ) -> None:
+        if ppo_kwargs.get("rnd_cfg") or ppo_kwargs.get("symmetry_cfg"):
+            raise ConfigError("TRIRL does not support rsl_rl's RND or symmetry extensions")
+        super().__init__(actor, critic, storage, **ppo_kwargs)
+        self.trirl_cfg = TrirlCfg.from_dict(trirl_cfg)
+        cfg = self.trirl_cfg
+        if actor.distribution is None or not hasattr(actor.distribution, "std_type"):
+            raise ConfigError("TRIRL's trust-region update needs a Gaussian actor distribution")
+        self.discriminator = discriminator.to(self.device)
+        if expert.feature_dim != discriminator.input_dim:
+            raise ConfigError(
+                f"expert feature size {expert.feature_dim} does not match the environment's discriminator input "
+                f"size {discriminator.input_dim} (disc_obs_group={cfg.disc_obs_group!r}, disc_input={cfg.disc_input!r})"
+            )
+        self.expert = expert
+        self.disc_trainer = DiscriminatorTrainer(self.discriminator, cfg.discriminator, least_squares=cfg.method == "amp")
+        adversarial = cfg.method != "trirl"
+        chain = RewardChain(self.discriminator, 1 if adversarial else cfg.chain_length, None if adversarial else cfg.approximator)
+        self.reward = LearnedReward(chain, cfg.method, cfg.beta)
+        self.iteration = 0
+        self.callbacks: list[CorrectionCallback] = []
+        # per-step buffers of the rollout (allocated here, outside inference mode, and filled with copy_)
+        t, n = storage.num_transitions_per_env, storage.num_envs
+        disc_dim = storage.observations[cfg.disc_obs_group].shape[-1]
+        self._next_disc = torch.zeros(t, n, disc_dim, device=self.device)
+        self._bootstrap = torch.zeros(t, n, device=self.device)
+        self._env_rewards = torch.zeros(t, n, device=self.device)
+        self._relabelled = torch.zeros(t, n, device=self.device)
+        self.stats: dict[str, float] = {}
+
+    # ---------------------------------------------------------------- rollout
+    def process_env_step(
+        self, obs: TensorDict, rewards: torch.Tensor, dones: torch.Tensor, extras: dict[str, Any]
+    ) -> None:
+        """Record a step; keep the true next state s' (pre-reset observation at episode ends) for D."""
+        step = self.storage.step
+        group = self.trirl_cfg.disc_obs_group
+        next_disc = obs[group]
+        done = dones.bool().view(-1)
+        final_obs = extras.get("final_obs")
+        if done.any():
+            if final_obs is None or group not in final_obs:
+                raise RuntimeError(
+                    "an episode ended but extras['final_obs'] holds no pre-reset observation for group "
+                    f"{group!r}; (s, s') pairs would join two episodes. Enable the environment's compute_final_obs."
+                )
+            next_disc = torch.where(done.unsqueeze(-1), final_obs[group].to(self.device), next_disc)
+        self._next_disc[step].copy_(next_disc)
+        self._env_rewards[step].copy_(rewards.view(-1))
+        # time-out bootstrap: gamma * V(s_T), with s_T the pre-reset observation when the env provides it
+        self._bootstrap[step].zero_()
+        time_outs = extras.get("time_outs")
+        if time_outs is not None and time_outs.any():
+            values = self.transition.values.view(-1)
+            if final_obs is not None:
+                fo = TensorDict({k: v.to(self.device) for k, v in final_obs.items()}, batch_size=[obs.batch_size[0]])
+                values = self.critic(fo).view(-1)
+            self._bootstrap[step].copy_(self.gamma * values * time_outs.view(-1).to(self.device).float())
+        self.transition.rewards = torch.zeros_like(rewards)  # relabelled with r~ after D is fitted
+        self.transition.dones = dones
+        self.storage.add_transition(self.transition)
+        self.transition.clear()
+        self.actor.reset(dones)
+        self.critic.reset(dones)
+
+    def disc_features(self) -> torch.Tensor:
+        """The rollout's discriminator inputs, (T * N, F): (s, s') or (s, a)."""
+        s = self.storage.observations[self.trirl_cfg.disc_obs_group]
+        second = self._next_disc if self.trirl_cfg.disc_input == "state_next_state" else self.storage.actions
+        return torch.cat([s, second], dim=-1).flatten(0, 1)
+
+    # ---------------------------------------------------------------- steps 2-3: fit D, relabel with r~
+    def compute_returns(self, obs: TensorDict) -> None:
+        """Fit D_i on this rollout, relabel the rewards with r~ = (1 - eps) r_i + eps D_i, then compute GAE."""
+        cfg = self.trirl_cfg
+        with torch.inference_mode(False), torch.enable_grad():
+            x = self.disc_features().clone()
+            disc_stats = self.disc_trainer.fit(x, self.expert)
+        with torch.no_grad():
+            self._x = x
+            if cfg.method == "trirl":
+                r_tilde = self.reward.chain(x, pending=self.discriminator, pending_step=cfg.eps)
+                self._r_before = self.reward.chain(x) if len(self.reward.chain) else torch.zeros_like(r_tilde)
+            else:  # adversarial baselines: the reward is a transform of the current discriminator only
+                r_tilde = transform(cfg.method, self.discriminator.eval()(x))
+                self._r_before = r_tilde
+            self._relabelled.copy_(r_tilde.view_as(self._relabelled))
+            self.storage.rewards.copy_((self._relabelled + self._bootstrap).unsqueeze(-1))
+        self.stats = {f"disc_{k}": v for k, v in disc_stats.items()}
+        self.stats["reward_tilde_mean"] = r_tilde.mean().item()
+        self.stats["env_reward_mean"] = self._env_rewards.mean().item()
+        super().compute_returns(obs)
+
+    # ---------------------------------------------------------------- steps 4-6: trust-region step, correction
+    def update(self) -> dict[str, float]:
+        """Trust-region policy step on r~, then the reward correction eps_tr = eps / (1 + eta)."""
+        cfg = self.trirl_cfg
+        mode = cfg.policy_update
+        eta_sched = self._scheduled_eta() if mode == "kl_penalty" else 0.0
+        sums: dict[str, float] = {"value": 0.0, "surrogate": 0.0, "entropy": 0.0, "trust_region": 0.0}
+        num_updates = 0
+        for batch in self.storage.mini_batch_generator(self.num_mini_batches, self.num_learning_epochs):
+            self.actor(batch.observations, stochastic_output=True)
+            mu, std = self.actor.output_mean, self.actor.output_std.expand_as(self.actor.output_mean)
+            mu_old, std_old = batch.old_distribution_params
+            if self.desired_kl is not None and self.schedule == "adaptive":
+                self._adapt_learning_rate(gaussian_kl(mu_old, std_old, mu.detach(), std.detach()).mean().item())
+            if mode == "trpl":
+                tr = cfg.trust_region
+                mu_p, _ = project_mean(mu, mu_old, std_old, tr.mean_bound)
+                std_p, _ = project_cov(std, std_old, tr.cov_bound)
+                dist = torch.distributions.Normal(mu_p, std_p)
+                # pull the network towards its projection (stop-gradient on the projection)
+                tr_loss = gaussian_kl(mu_p.detach(), std_p.detach(), mu, std).mean()
+                tr_term = tr.trust_region_coef * tr_loss
+            else:
+                dist = torch.distributions.Normal(mu, std)
+                tr_loss = gaussian_kl(mu, std, mu_old, std_old).mean()  # KL(pi || pi_old)
+                tr_term = eta_sched * tr_loss if mode == "kl_penalty" else torch.zeros(())
+            log_prob = dist.log_prob(batch.actions).sum(-1)
+            entropy = dist.entropy().sum(-1)
+            adv = batch.advantages.squeeze(-1)
+            if self.normalize_advantage_per_mini_batch:
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            ratio = torch.exp(log_prob - batch.old_actions_log_prob.squeeze(-1))
+            surrogate = torch.max(-adv * ratio, -adv * ratio.clamp(1.0 - self.clip_param, 1.0 + self.clip_param)).mean()
+            values = self.critic(batch.observations)
+            if self.use_clipped_value_loss:
+                clipped = batch.values + (values - batch.values).clamp(-self.clip_param, self.clip_param)
+                value_loss = torch.max((values - batch.returns).pow(2), (clipped - batch.returns).pow(2)).mean()
+            else:
+                value_loss = (batch.returns - values).pow(2).mean()
+            loss = surrogate + self.value_loss_coef * value_loss - self.entropy_coef * entropy.mean() + tr_term
+            self.optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(self.actor.parameters(), self.max_grad_norm)
+            nn.utils.clip_grad_norm_(self.critic.parameters(), self.max_grad_norm)
+            self.optimizer.step()
+            sums["value"] += value_loss.item()
+            sums["surrogate"] += surrogate.item()
+            sums["entropy"] += entropy.mean().item()
+            sums["trust_region"] += float(tr_loss.detach())
+            num_updates += 1
+        losses = {k: v / max(num_updates, 1) for k, v in sums.items()}
+
+        obs_all = self.storage.observations.flatten(0, 1)
+        eta, kl_new_old, omega_max = self._trust_region_multiplier(obs_all, eta_sched)
+        self.actor.update_normalization(obs_all)
+        self.critic.update_normalization(obs_all)
+
+        if cfg.method == "trirl":
+            eps_tr = cfg.eps / (1.0 + eta)
+            data = torch.cat([self._x, self.expert.sample(self._x.shape[0])], dim=0)
+            self.reward.chain.append(self.discriminator, eps_tr, eta, data=data)
+        else:
+            eps_tr = 1.0
+            self.reward.chain.append(self.discriminator, 1.0, 0.0)
+        self.iteration += 1
+        self.stats.update(
+            eta=eta,
+            eta_mean_projection_max=omega_max,
+            eps_tr=eps_tr,
+            kl_new_old=kl_new_old,
+            chain_length=float(len(self.reward.chain)),
+            chain_evicted=float(self.reward.chain.num_evicted),
+            **self._dual_estimate(losses["entropy"]),
+        )
+        self.storage.clear()
+        for cb in self.callbacks:
+            cb(self.stats, self.reward)
+        return {**losses, "discriminator": self.stats["disc_loss"]}
+
+    @torch.no_grad()
+    def _trust_region_multiplier(self, obs: TensorDict, eta_sched: float) -> tuple[float, float, float]:
+        """eta of this iteration, mean KL(pi_new || pi_old) over the rollout, and the largest mean multiplier."""
+        self.actor(obs, stochastic_output=True)
+        mu, std = self.actor.output_mean, self.actor.output_std.expand_as(self.actor.output_mean)
+        mu_old, std_old = (p.flatten(0, 1) for p in self.storage.distribution_params)
+        kl = gaussian_kl(mu, std, mu_old, std_old)
+        cfg = self.trirl_cfg
+        if cfg.policy_update == "kl_penalty":
+            return eta_sched, kl.mean().item(), 0.0
+        if cfg.policy_update == "ppo":
+            return 0.0, kl.mean().item(), 0.0
+        _, omega = project_mean(mu, mu_old, std_old, cfg.trust_region.mean_bound)
+        _, eta_cov = project_cov(std, std_old, cfg.trust_region.cov_bound)
+        per_state = torch.maximum(omega, eta_cov)
+        eta = per_state.max() if cfg.trust_region.eta_reduction == "max" else per_state.mean()
+        eta = min(float(eta), cfg.trust_region.eta_clip)
+        return eta, kl.mean().item(), omega.max().item()
+
+    def _adapt_learning_rate(self, kl_mean: float) -> None:
+        """rsl_rl's adaptive schedule: shrink the step when KL(old || new) overshoots desired_kl, grow it below."""
+        if kl_mean > self.desired_kl * 2.0:
+            self.learning_rate = max(1e-5, self.learning_rate / 1.5)
+        elif 0.0 < kl_mean < self.desired_kl / 2.0:
+            self.learning_rate = min(1e-2, self.learning_rate * 1.5)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate
+
+    def _scheduled_eta(self) -> float:
+        k = self.trirl_cfg.kl_penalty
+        frac = min(1.0, self.iteration / k.schedule_iterations)
+        return k.eta_start + (k.eta_end - k.eta_start) * frac
+
+    @torch.no_grad()
+    def _dual_estimate(self, entropy: float) -> dict[str, float]:
+        """G(r)/beta ~ E_rho_pi[r/beta] + H/beta + log E_rho_E[exp(-r/beta)], on this rollout and expert samples."""
+        x = self._x
+        r_pol = self.reward.chain(x)
+        r_exp = self.reward.chain(self.expert.sample(x.shape[0]))
+        log_mean_exp = torch.logsumexp(-r_exp, 0).item() - math.log(r_exp.shape[0])
+        return {
+            "dual_estimate": r_pol.mean().item() + entropy / self.trirl_cfg.beta + log_mean_exp,
+            "reward_mean_policy": r_pol.mean().item(),
+            "reward_mean_expert": r_exp.mean().item(),
+        }
+
+    # ---------------------------------------------------------------- checkpoints
+    def save(self) -> dict:
+        """PPO's state plus discriminator, its optimiser, the learned reward and the iteration counter."""
+        saved = super().save()
+        saved["discriminator_state_dict"] = self.discriminator.state_dict()
+        saved["discriminator_optimizer_state_dict"] = self.disc_trainer.optimizer.state_dict()
+        saved["learned_reward"] = self.reward.state_dict()
+        saved["trirl_iteration"] = self.iteration
+        saved["trirl_cfg"] = self.trirl_cfg.to_dict()
+        return saved
+
+    def load(self, loaded_dict: dict, load_cfg: dict | None, strict: bool) -> bool:
+        """Load PPO's state and, unless ``load_cfg['trirl']`` is False, everything TRIRL adds."""
+        if load_cfg is None or load_cfg.get("trirl", True):
+            if "learned_reward" not in loaded_dict:
+                raise ValueError("checkpoint holds no TRIRL state (was it written by plain PPO?)")
+            if loaded_dict["learned_reward"]["template"]["input_dim"] != self.discriminator.input_dim:
+                raise ValueError(
+                    "checkpoint's discriminator reads "
+                    f"{loaded_dict['learned_reward']['template']['input_dim']} features, this task provides "
+                    f"{self.discriminator.input_dim}: the checkpoint is from another task"
+                )
+            self.discriminator.load_state_dict(loaded_dict["discriminator_state_dict"], strict=strict)
+            self.disc_trainer.optimizer.load_state_dict(loaded_dict["discriminator_optimizer_state_dict"])
+            self.reward.chain.load_state_dict(loaded_dict["learned_reward"]["chain"])
+            self.iteration = int(loaded_dict["trirl_iteration"])
+        return super().load(loaded_dict, load_cfg, strict)
+
+    # ---------------------------------------------------------------- construction (rsl_rl factory hook)
+    @staticmethod
+    def construct_algorithm(obs: TensorDict, env: VecEnv, cfg: dict, device: str) -> TRIRL:
+        """Build actor, critic, storage, discriminator and expert sampler from the runner's config dict."""
+        alg_class, alg_cfg = resolve_class(cfg["algorithm"])
+        actor_class, actor_cfg = resolve_class(cfg["actor"])
+        critic_class, critic_cfg = resolve_class(cfg["critic"])
+        trirl_cfg = TrirlCfg.from_dict(alg_cfg.pop("trirl_cfg", None))
+        cfg["obs_groups"] = resolve_obs_groups(obs, cfg["obs_groups"], ["actor", "critic"])
+        group = trirl_cfg.disc_obs_group
+        if group not in obs.keys():
+            raise ConfigError(
+                f"the environment has no observation group {group!r} for the discriminator "
+                f"(groups: {list(obs.keys())}); set trirl_cfg.disc_obs_group"
+            )
+        disc_dim = obs[group].shape[-1]
+        input_dim = 2 * disc_dim if trirl_cfg.disc_input == "state_next_state" else disc_dim + env.num_actions
+        if trirl_cfg.method == "airl" and trirl_cfg.disc_input != "state_next_state":
+            raise ConfigError("AIRL's shaped discriminator needs disc_input='state_next_state'")
+        d = trirl_cfg.discriminator
+        disc = Discriminator(
+            input_dim, d.hidden_dims, d.activation, d.obs_normalization,
+            shaped=trirl_cfg.method == "airl", gamma=alg_cfg.get("gamma", 0.99),
+        ).to(device)
+        expert = resolve_expert(env, trirl_cfg, device)
+        actor: MLPModel = actor_class(obs, cfg["obs_groups"], "actor", env.num_actions, **actor_cfg).to(device)
+        critic: MLPModel = critic_class(obs, cfg["obs_groups"], "critic", 1, **critic_cfg).to(device)
+        storage = RolloutStorage("rl", env.num_envs, cfg["num_steps_per_env"], obs, [env.num_actions], device)
+        alg = alg_class(
+            actor, critic, storage, disc, expert, trirl_cfg=trirl_cfg, device=device, **alg_cfg,
+            multi_gpu_cfg=cfg.get("multi_gpu"),
+        )
+        alg.compile(cfg.get("torch_compile_mode"))
+        return alg
+
+
+def resolve_expert(env: Any, cfg: TrirlCfg, device: str) -> ExpertSampler:
+    """The expert sampler: ``cfg.expert_data`` if set, else the environment's (or unwrapped env's) ``expert_sampler``."""
+    if cfg.expert_data:
+        return ExpertBuffer.load(cfg.expert_data, device=device)
+    for holder in (env, getattr(env, "unwrapped", None)):
+        sampler = getattr(holder, "expert_sampler", None)
+        if sampler is not None:
+            return sampler
+    raise ConfigError(
+        "no expert data: set trirl_cfg.expert_data to a features file, or give the environment an 'expert_sampler'"
+    )

@@ -1,0 +1,1 @@
+"""Isaac Lab task definitions (registered with gymnasium on import)."""
