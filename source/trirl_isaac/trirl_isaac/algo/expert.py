@@ -26,7 +26,9 @@ class ExpertBuffer:
     def __init__(self, features: torch.Tensor, device: str | torch.device = "cpu", name: str = "expert data") -> None:
         features = torch.as_tensor(features, dtype=torch.float32)
         if features.ndim != 2 or features.shape[0] == 0:
-            raise ValueError(f"{name}: expected a non-empty (num_samples, feature_dim) array, got {tuple(features.shape)}")
+            raise ValueError(
+                f"{name}: expected a non-empty (num_samples, feature_dim) array, got {tuple(features.shape)}"
+            )
         if not torch.isfinite(features).all():
             bad = int((~torch.isfinite(features)).any(dim=1).sum())
             raise ValueError(f"{name}: {bad} row(s) contain NaN or Inf")

@@ -88,7 +88,9 @@ class RewardChain:
         return tail, w
 
     @torch.no_grad()
-    def __call__(self, x: torch.Tensor, pending: Discriminator | None = None, pending_step: float = 1.0) -> torch.Tensor:
+    def __call__(
+        self, x: torch.Tensor, pending: Discriminator | None = None, pending_step: float = 1.0
+    ) -> torch.Tensor:
         """The folded reward (policy units) on features x (N, F); ``pending`` folds one more D at ``pending_step``."""
         w0, w = self.fold_weights(pending_step if pending is not None else None)
         out = torch.zeros(x.shape[0], device=x.device)

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import torch
-
 from rsl_rl.env import VecEnv
 from rsl_rl.runners import OnPolicyRunner
 
@@ -19,9 +18,22 @@ from trirl_isaac.algo.trirl import TRIRL
 RewardConsumer = Callable[[LearnedReward], None]
 
 LOGGED = (
-    "eta", "eps_tr", "kl_new_old", "dual_estimate", "reward_tilde_mean", "reward_mean_policy", "reward_mean_expert",
-    "chain_length", "chain_evicted", "eta_mean_projection_max", "env_reward_mean",
-    "disc_loss", "disc_accuracy", "disc_logit_expert", "disc_logit_policy", "disc_grad_penalty",
+    "eta",
+    "eps_tr",
+    "kl_new_old",
+    "dual_estimate",
+    "reward_tilde_mean",
+    "reward_mean_policy",
+    "reward_mean_expert",
+    "chain_length",
+    "chain_evicted",
+    "eta_mean_projection_max",
+    "env_reward_mean",
+    "disc_loss",
+    "disc_accuracy",
+    "disc_logit_expert",
+    "disc_logit_policy",
+    "disc_grad_penalty",
 )
 
 

@@ -21,13 +21,12 @@ from typing import Any
 
 import torch
 import torch.nn as nn
-from tensordict import TensorDict
-
 from rsl_rl.algorithms import PPO
 from rsl_rl.env import VecEnv
 from rsl_rl.models import MLPModel
 from rsl_rl.storage import RolloutStorage
 from rsl_rl.utils import resolve_class, resolve_obs_groups
+from tensordict import TensorDict
 
 from trirl_isaac.algo.config import ConfigError, TrirlCfg
 from trirl_isaac.algo.discriminator import Discriminator, DiscriminatorTrainer
@@ -65,9 +64,13 @@ class TRIRL(PPO):
                 f"size {discriminator.input_dim} (disc_obs_group={cfg.disc_obs_group!r}, disc_input={cfg.disc_input!r})"
             )
         self.expert = expert
-        self.disc_trainer = DiscriminatorTrainer(self.discriminator, cfg.discriminator, least_squares=cfg.method == "amp")
+        self.disc_trainer = DiscriminatorTrainer(
+            self.discriminator, cfg.discriminator, least_squares=cfg.method == "amp"
+        )
         adversarial = cfg.method != "trirl"
-        chain = RewardChain(self.discriminator, 1 if adversarial else cfg.chain_length, None if adversarial else cfg.approximator)
+        chain = RewardChain(
+            self.discriminator, 1 if adversarial else cfg.chain_length, None if adversarial else cfg.approximator
+        )
         self.reward = LearnedReward(chain, cfg.method, cfg.beta)
         self.iteration = 0
         self.callbacks: list[CorrectionCallback] = []
@@ -317,15 +320,26 @@ class TRIRL(PPO):
             raise ConfigError("AIRL's shaped discriminator needs disc_input='state_next_state'")
         d = trirl_cfg.discriminator
         disc = Discriminator(
-            input_dim, d.hidden_dims, d.activation, d.obs_normalization,
-            shaped=trirl_cfg.method == "airl", gamma=alg_cfg.get("gamma", 0.99),
+            input_dim,
+            d.hidden_dims,
+            d.activation,
+            d.obs_normalization,
+            shaped=trirl_cfg.method == "airl",
+            gamma=alg_cfg.get("gamma", 0.99),
         ).to(device)
         expert = resolve_expert(env, trirl_cfg, device)
         actor: MLPModel = actor_class(obs, cfg["obs_groups"], "actor", env.num_actions, **actor_cfg).to(device)
         critic: MLPModel = critic_class(obs, cfg["obs_groups"], "critic", 1, **critic_cfg).to(device)
         storage = RolloutStorage("rl", env.num_envs, cfg["num_steps_per_env"], obs, [env.num_actions], device)
         alg = alg_class(
-            actor, critic, storage, disc, expert, trirl_cfg=trirl_cfg, device=device, **alg_cfg,
+            actor,
+            critic,
+            storage,
+            disc,
+            expert,
+            trirl_cfg=trirl_cfg,
+            device=device,
+            **alg_cfg,
             multi_gpu_cfg=cfg.get("multi_gpu"),
         )
         alg.compile(cfg.get("torch_compile_mode"))
@@ -333,7 +347,7 @@ class TRIRL(PPO):
 
 
 def resolve_expert(env: Any, cfg: TrirlCfg, device: str) -> ExpertSampler:
-    """The expert sampler: ``cfg.expert_data`` if set, else the environment's (or unwrapped env's) ``expert_sampler``."""
+    """The expert sampler: ``cfg.expert_data`` if set, else the (unwrapped) environment's ``expert_sampler``."""
     if cfg.expert_data:
         return ExpertBuffer.load(cfg.expert_data, device=device)
     for holder in (env, getattr(env, "unwrapped", None)):

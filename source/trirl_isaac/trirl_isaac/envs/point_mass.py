@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-from tensordict import TensorDict
-
 from rsl_rl.env import VecEnv
+from tensordict import TensorDict
 
 from trirl_isaac.algo.expert import ExpertBuffer
 
@@ -94,7 +93,7 @@ class PointMassEnv(VecEnv):
         return a.clamp(-1.0, 1.0)
 
     def rollout_return(self, policy, episodes_per_env: int = 1) -> float:
-        """Mean undiscounted true return of ``policy(obs_td) -> actions`` over whole episodes (env state is restored)."""
+        """Mean undiscounted true return of ``policy(obs) -> actions`` over whole episodes (env state is restored)."""
         saved = self.state_dict()
         self._reset(torch.arange(self.num_envs, device=self.device))
         totals = torch.zeros(self.num_envs, device=self.device)

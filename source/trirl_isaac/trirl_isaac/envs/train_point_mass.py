@@ -46,7 +46,10 @@ POINT_MASS_AGENT: dict[str, Any] = {
             "beta": 100.0,
             "chain_length": 20,
             "discriminator": {
-                "hidden_dims": [64, 64], "learning_rate": 1.0e-3, "num_epochs": 5, "num_mini_batches": 4,
+                "hidden_dims": [64, 64],
+                "learning_rate": 1.0e-3,
+                "num_epochs": 5,
+                "num_mini_batches": 4,
                 "grad_penalty": 0.1,
             },
             "trust_region": {"mean_bound": 0.05, "cov_bound": 0.01, "trust_region_coef": 1.0},
@@ -87,7 +90,9 @@ def train_point_mass(
     with torch.inference_mode():
         r_pol = eval_env.rollout_return(lambda o: policy(o), 2)
         r_exp = eval_env.rollout_return(lambda o: eval_env.expert_action(o["policy"]), 2)
-        r_rand = eval_env.rollout_return(lambda o: 2 * torch.rand(o.batch_size[0], 2, generator=eval_env.generator) - 1, 2)
+        r_rand = eval_env.rollout_return(
+            lambda o: 2 * torch.rand(o.batch_size[0], 2, generator=eval_env.generator) - 1, 2
+        )
     return {
         "normalised_return": (r_pol - r_rand) / (r_exp - r_rand),
         "return_policy": r_pol,

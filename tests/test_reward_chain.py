@@ -1,0 +1,138 @@
+"""The K-snapshot reward: vectorised evaluation equals the recursive fold; eviction, approximator, save/load."""
+
+import pytest
+import torch
+
+from trirl_isaac.algo.config import ApproximatorCfg
+from trirl_isaac.algo.discriminator import Discriminator
+from trirl_isaac.algo.reward import LearnedReward, RewardChain, transform
+
+
+def _random_disc(dim: int = 6, seed: int = 0) -> Discriminator:
+    torch.manual_seed(seed)
+    d = Discriminator(dim, [16, 16], obs_normalization=True)
+    d.train()
+    d.update_normalization(torch.randn(256, dim) * (1 + seed) + seed)  # each snapshot has its own statistics
+    return d
+
+
+def _recursive(discs: list[Discriminator], steps: list[float], x: torch.Tensor) -> torch.Tensor:
+    r = torch.zeros(x.shape[0])
+    for d, s in zip(discs, steps):
+        r = (1 - s) * r + s * d.eval()(x)
+    return r
+
+
+def test_vectorised_chain_equals_recursive_fold() -> None:
+    discs = [_random_disc(seed=k) for k in range(7)]
+    steps = [0.5, 0.3, 0.9, 0.1, 0.44, 0.2, 0.7]
+    chain = RewardChain(discs[0], chain_length=10)
+    for d, s in zip(discs, steps):
+        chain.append(d, s, eta=0.0)
+    x = torch.randn(300, 6)
+    torch.testing.assert_close(chain(x), _recursive(discs, steps, x), rtol=1e-5, atol=1e-5)
+    assert chain.logits(x).shape == (7, 300)
+
+
+def test_pending_discriminator_enters_with_full_eps() -> None:
+    discs = [_random_disc(seed=k) for k in range(3)]
+    chain = RewardChain(discs[0], chain_length=10)
+    for d in discs[:2]:
+        chain.append(d, 0.25, eta=1.0)
+    x = torch.randn(50, 6)
+    r_i = chain(x)
+    r_tilde = chain(x, pending=discs[2], pending_step=0.6)
+    torch.testing.assert_close(r_tilde, 0.4 * r_i + 0.6 * discs[2].eval()(x), rtol=1e-5, atol=1e-5)
+
+
+def test_snapshots_are_frozen_copies() -> None:
+    d = _random_disc()
+    chain = RewardChain(d, chain_length=3)
+    chain.append(d, 1.0, eta=0.0)
+    x = torch.randn(20, 6)
+    before = chain(x)
+    with torch.no_grad():
+        for p in d.parameters():
+            p.add_(1.0)
+    torch.testing.assert_close(chain(x), before)
+
+
+def test_window_without_approximator_drops_oldest() -> None:
+    discs = [_random_disc(seed=k) for k in range(5)]
+    chain = RewardChain(discs[0], chain_length=3)
+    for d in discs:
+        chain.append(d, 0.5, eta=0.0)
+    assert len(chain) == 3 and chain.num_evicted == 2
+    x = torch.randn(40, 6)
+    torch.testing.assert_close(chain(x), _recursive(discs[2:], [0.5] * 3, x), rtol=1e-5, atol=1e-5)
+
+
+def test_approximator_absorbs_evicted_history() -> None:
+    discs = [_random_disc(seed=k) for k in range(4)]
+    x = torch.randn(2048, 6)
+    approx = ApproximatorCfg(hidden_dims=[64, 64], learning_rate=3e-3, num_steps=1500, batch_size=512)
+    chain = RewardChain(discs[0], chain_length=2, approximator=approx)
+    for d in discs:
+        chain.append(d, 0.5, eta=0.0, data=x)
+    assert chain.base_active and chain.num_evicted == 2
+    full = _recursive(discs, [0.5] * 4, x)
+    window_only = _recursive(discs[2:], [0.5] * 2, x)
+    err_with = (chain(x) - full).pow(2).mean()
+    err_without = (window_only - full).pow(2).mean()
+    assert err_with < 0.2 * err_without, (err_with, err_without)
+
+
+def test_eviction_into_approximator_needs_data() -> None:
+    chain = RewardChain(_random_disc(), chain_length=1, approximator=ApproximatorCfg(num_steps=5))
+    chain.append(_random_disc(1), 0.5, eta=0.0, data=torch.randn(10, 6))
+    with pytest.raises(ValueError, match="needs feature data"):
+        chain.append(_random_disc(2), 0.5, eta=0.0)
+
+
+def test_learned_reward_save_load_roundtrip(tmp_path) -> None:
+    discs = [_random_disc(seed=k) for k in range(3)]
+    chain = RewardChain(discs[0], chain_length=2, approximator=ApproximatorCfg(hidden_dims=[8], num_steps=20))
+    x = torch.randn(64, 6)
+    for d in discs:
+        chain.append(d, 0.3, eta=0.5, data=x)
+    reward = LearnedReward(chain, "trirl", beta=10.0, metadata={"task": "unit"})
+    path = str(tmp_path / "reward.pt")
+    reward.save(path)
+    loaded = LearnedReward.load(path)
+    torch.testing.assert_close(loaded(x), reward(x))
+    assert loaded.metadata == {"task": "unit"} and loaded.chain.etas == [0.5, 0.5]
+    with pytest.raises(ValueError, match="reads 6 features"):
+        loaded(torch.randn(3, 5))
+
+
+def test_load_errors_name_the_problem(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="not found"):
+        LearnedReward.load(str(tmp_path / "missing.pt"))
+    bogus = tmp_path / "bogus.pt"
+    torch.save({"hello": 1}, bogus)
+    with pytest.raises(ValueError, match="not a trirl_isaac learned-reward file"):
+        LearnedReward.load(str(bogus))
+
+
+def test_failed_save_keeps_previous_file(tmp_path, monkeypatch) -> None:
+    chain = RewardChain(_random_disc(), chain_length=2)
+    chain.append(_random_disc(1), 0.5, eta=0.0)
+    reward = LearnedReward(chain, "trirl", beta=1.0)
+    path = str(tmp_path / "reward.pt")
+    reward.save(path)
+    original = open(path, "rb").read()
+
+    def broken_save(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError):
+        reward.save(path)
+    assert open(path, "rb").read() == original
+
+
+def test_baseline_transforms() -> None:
+    d = torch.linspace(-3, 3, 13)
+    torch.testing.assert_close(transform("gail", d), -torch.log(1 - torch.sigmoid(d)))
+    torch.testing.assert_close(transform("amp", d), torch.clamp(1 - 0.25 * (d - 1) ** 2, min=0))
+    assert torch.equal(transform("trirl", d), d) and torch.equal(transform("airl", d), d)

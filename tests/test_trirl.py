@@ -1,0 +1,256 @@
+"""TRIRL on rsl_rl: config validation, (s, s') pairing, relabelling, reward correction, logging, exact resume."""
+
+import glob
+import os
+
+import pytest
+import torch
+
+from trirl_isaac.algo.config import ConfigError, TrirlCfg
+from trirl_isaac.algo.expert import ExpertBuffer
+from trirl_isaac.algo.reward import LearnedReward
+from trirl_isaac.algo.runner import TrirlRunner
+from trirl_isaac.envs.point_mass import PointMassCfg, PointMassEnv
+from trirl_isaac.envs.train_point_mass import make_agent_cfg
+
+SMALL = {
+    "chain_length": 3,
+    "discriminator": {"hidden_dims": [16], "num_epochs": 2, "num_mini_batches": 2},
+    "approximator": {"enabled": True, "hidden_dims": [16], "num_steps": 5, "batch_size": 64},
+}
+
+
+def _runner(
+    num_envs=8, steps=10, episode=6, log_dir=None, seed=0, expert_dim=None, torch_seed=None, **trirl
+) -> TrirlRunner:
+    torch.manual_seed(seed if torch_seed is None else torch_seed)
+    cfg = make_agent_cfg(**{**SMALL, **trirl})
+    cfg["num_steps_per_env"] = steps
+    cfg["algorithm"]["num_learning_epochs"] = 2
+    cfg["algorithm"]["num_mini_batches"] = 2
+    env = PointMassEnv(num_envs, PointMassCfg(max_episode_length=episode), seed=seed)
+    env.build_expert_sampler(20)
+    if expert_dim is not None:  # stands in for a task whose expert features have another size
+        env.expert_sampler = ExpertBuffer(torch.randn(50, expert_dim))
+    return TrirlRunner(env, cfg, log_dir=log_dir, device="cpu")
+
+
+def _rollout(runner: TrirlRunner) -> list:
+    """One rollout exactly as OnPolicyRunner.learn does it; returns the per-step (obs, dones, extras)."""
+    obs = runner.env.get_observations()
+    seen = []
+    with torch.inference_mode():
+        for _ in range(runner.cfg["num_steps_per_env"]):
+            actions = runner.alg.act(obs)
+            obs, rewards, dones, extras = runner.env.step(actions)
+            runner.alg.process_env_step(obs, rewards, dones, extras)
+            seen.append((obs.clone(), dones.clone(), {k: v for k, v in extras.items()}))
+        runner.alg.compute_returns(obs)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"eps": 0.0}, "eps must lie in"),
+        ({"eps": 1.5}, "eps must lie in"),
+        ({"beta": 0.0}, "beta must be > 0"),
+        ({"beta": -1.0}, "beta must be > 0"),
+        ({"chain_length": 0}, "chain_length"),
+        ({"method": "bc"}, "method must be one of"),
+        ({"policy_update": "trpo"}, "policy_update must be one of"),
+        ({"epsilon": 0.1}, "unknown key"),
+        ({"discriminator": {"learning_rate": -1.0}}, "discriminator.learning_rate"),
+        ({"trust_region": {"mean_bound": 0.0}}, "trust_region.mean_bound"),
+    ],
+)
+def test_bad_config_values_are_named(override, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        TrirlCfg.from_dict(override)
+
+
+def test_expert_feature_size_must_match_environment(tmp_path) -> None:
+    path = str(tmp_path / "expert.h5")
+    ExpertBuffer(torch.randn(100, 5)).save(path)
+    with pytest.raises(ConfigError, match="expert feature size 5 does not match .* input size 8"):
+        _runner(expert_data=path)
+
+
+def test_missing_discriminator_group_is_named() -> None:
+    with pytest.raises(ConfigError, match="no observation group 'disc'"):
+        _runner(disc_obs_group="disc")
+
+
+def test_episode_ends_pair_with_the_pre_reset_observation() -> None:
+    runner = _runner(num_envs=4, steps=12, episode=5)
+    seen = _rollout(runner)
+    alg = runner.alg
+    n_done = 0
+    for t, (obs, dones, extras) in enumerate(seen):
+        for e in range(4):
+            if dones[e]:
+                n_done += 1
+                assert torch.equal(alg._next_disc[t, e], extras["final_obs"]["discriminator"][e])
+                assert not torch.equal(alg._next_disc[t, e], obs["discriminator"][e])  # not the reset state
+            else:
+                assert torch.equal(alg._next_disc[t, e], obs["discriminator"][e])
+    assert n_done >= 8
+
+
+def test_done_without_final_obs_is_a_clear_error() -> None:
+    runner = _runner(num_envs=2, steps=8, episode=3)
+    step = runner.env.step
+
+    def step_without_final_obs(actions):
+        obs, rew, dones, extras = step(actions)
+        extras.pop("final_obs", None)
+        return obs, rew, dones, extras
+
+    runner.env.step = step_without_final_obs
+    with pytest.raises(RuntimeError, match="compute_final_obs"):
+        _rollout(runner)
+
+
+def test_relabelling_uses_the_discriminator_fitted_on_this_rollout() -> None:
+    runner = _runner(eps=0.4)
+    alg = runner.alg
+    _rollout(runner)
+    alg.update()  # iteration 0 -> chain holds D_0
+    before_fit = {k: v.clone() for k, v in alg.discriminator.state_dict().items()}
+    _rollout(runner)  # fits D_1 and relabels
+    x = alg.disc_features()
+    with torch.no_grad():
+        expected = alg.reward.chain(x, pending=alg.discriminator, pending_step=0.4)
+        relabelled = alg.storage.rewards.squeeze(-1).flatten() - alg._bootstrap.flatten()
+        torch.testing.assert_close(relabelled, expected, rtol=1e-5, atol=1e-5)
+        stale = alg.discriminator.__class__(**{"input_dim": 8, "hidden_dims": [16], "obs_normalization": True})
+        stale.load_state_dict(before_fit)
+        wrong = alg.reward.chain(x, pending=stale, pending_step=0.4)
+    assert not torch.allclose(relabelled, wrong, atol=1e-4)
+    # the environment's own reward never reaches the policy
+    assert not torch.allclose(relabelled, alg._env_rewards.flatten())
+
+
+@pytest.mark.parametrize("policy_update", ["trpl", "kl_penalty", "ppo"])
+def test_reward_correction_step(policy_update) -> None:
+    runner = _runner(
+        eps=0.5, policy_update=policy_update, kl_penalty={"eta_start": 3.0, "eta_end": 1.0, "schedule_iterations": 2}
+    )
+    etas = []
+    for _ in range(3):
+        _rollout(runner)
+        runner.alg.update()
+        etas.append(runner.alg.stats["eta"])
+        assert runner.alg.reward.chain.steps[-1] == pytest.approx(0.5 / (1 + etas[-1]))
+        assert runner.alg.stats["eps_tr"] == pytest.approx(0.5 / (1 + etas[-1]))
+    if policy_update == "ppo":
+        assert etas == [0.0, 0.0, 0.0]
+    if policy_update == "kl_penalty":
+        assert etas == pytest.approx([3.0, 2.0, 1.0])
+    assert len(runner.alg.reward.chain) == 3
+
+
+def test_trust_region_multiplier_positive_when_the_step_leaves_the_region() -> None:
+    runner = _runner(trust_region={"mean_bound": 1e-6, "cov_bound": 1e-6, "trust_region_coef": 0.0})
+    _rollout(runner)
+    runner.alg.update()
+    assert runner.alg.stats["eta"] > 0 and runner.alg.stats["eps_tr"] < runner.alg.trirl_cfg.eps
+
+
+@pytest.mark.parametrize("method", ["gail", "airl", "amp"])
+def test_baselines_share_the_code_path(method) -> None:
+    runner = _runner(method=method, policy_update="ppo")
+    runner.learn(2)
+    alg = runner.alg
+    assert len(alg.reward.chain) == 1 and alg.reward.chain.steps == [1.0]
+    x = alg.disc_features() if alg.storage.step else torch.randn(16, 8)
+    assert torch.isfinite(alg.reward(x)).all()
+    assert alg.discriminator.shaped == (method == "airl")
+
+
+def test_logs_trirl_quantities_to_tensorboard(tmp_path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    runner = _runner(log_dir=str(tmp_path))
+    runner.learn(2)
+    runner.logger.writer.flush()
+    acc = EventAccumulator(str(tmp_path))
+    acc.Reload()
+    tags = set(acc.Tags()["scalars"])
+    for key in (
+        "eta",
+        "eps_tr",
+        "kl_new_old",
+        "dual_estimate",
+        "disc_loss",
+        "disc_accuracy",
+        "disc_logit_expert",
+        "disc_logit_policy",
+        "reward_tilde_mean",
+        "chain_length",
+    ):
+        assert f"TRIRL/{key}" in tags, key
+    assert len(acc.Scalars("TRIRL/eta")) == 2
+    assert "Loss/discriminator" in tags
+
+
+def test_reward_consumers_get_every_corrected_reward() -> None:
+    runner = _runner()
+    got = []
+    runner.add_reward_consumer(lambda r: got.append(len(r.chain)))
+    runner.learn(3)
+    assert got == [0, 1, 2, 3]
+
+
+def test_checkpoint_and_standalone_reward(tmp_path) -> None:
+    runner = _runner(log_dir=str(tmp_path))
+    runner.learn(2)
+    ckpts = sorted(glob.glob(os.path.join(tmp_path, "model_*.pt")))
+    rewards = sorted(glob.glob(os.path.join(tmp_path, "reward_*.pt")))
+    assert ckpts and rewards
+    x = torch.randn(32, 8)
+    from_ckpt = LearnedReward.load(ckpts[-1])
+    standalone = LearnedReward.load(rewards[-1])
+    torch.testing.assert_close(from_ckpt(x), runner.alg.reward(x))
+    torch.testing.assert_close(standalone(x), runner.alg.reward(x))
+
+
+def test_checkpoint_from_another_task_is_rejected(tmp_path) -> None:
+    runner = _runner(log_dir=str(tmp_path))
+    runner.learn(1)
+    ckpt = sorted(glob.glob(os.path.join(tmp_path, "model_*.pt")))[-1]
+    other = _runner(disc_input="state_action", expert_dim=6)  # 4 + 2 features instead of 8
+    with pytest.raises(ValueError, match="another task"):
+        other.load(ckpt)
+
+
+def test_resume_continues_bit_identically(tmp_path) -> None:
+    a = _runner(log_dir=str(tmp_path / "a"), seed=5)
+    a.learn(2)
+    ckpt = sorted(glob.glob(os.path.join(tmp_path / "a", "model_*.pt")))[-1]
+    a.learn(3)
+    # same task (env seed, expert data); another torch seed: networks, optimisers and RNG come from the checkpoint
+    b = _runner(log_dir=str(tmp_path / "b"), seed=5, torch_seed=123)
+    b.load(ckpt)
+    b.learn(3)
+    for (name, pa), pb in zip(a.alg.actor.state_dict().items(), b.alg.actor.state_dict().values()):
+        assert torch.equal(pa, pb), name
+    for pa, pb in zip(a.alg.discriminator.state_dict().values(), b.alg.discriminator.state_dict().values()):
+        assert torch.equal(pa, pb)
+    x = torch.randn(64, 8)
+    assert torch.equal(a.alg.reward(x), b.alg.reward(x))
+    assert a.alg.reward.chain.etas == b.alg.reward.chain.etas
+
+
+def test_algorithm_package_never_imports_isaaclab() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pkgutil, importlib, trirl_isaac.algo as a\n"
+        "for m in pkgutil.iter_modules(a.__path__): importlib.import_module(f'trirl_isaac.algo.{m.name}')\n"
+        "import trirl_isaac.envs.point_mass, trirl_isaac.motion.features\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0].startswith('isaaclab'))\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,66 @@
+"""Trust-region projection: inside the bound nothing changes (eta = 0), outside the result lies on the bound."""
+
+import torch
+
+from trirl_isaac.algo.trust_region import cov_kl_part, gaussian_kl, mean_kl_part, project_cov, project_mean
+
+
+def test_mean_projection_inside_bound_is_identity_with_zero_multiplier() -> None:
+    mu_old, std_old = torch.zeros(64, 3), torch.ones(64, 3)
+    mu = 0.01 * torch.randn(64, 3)
+    assert (mean_kl_part(mu, mu_old, std_old) < 0.05).all()
+    mu_p, omega = project_mean(mu, mu_old, std_old, bound=0.05)
+    assert torch.equal(mu_p, mu)
+    assert torch.equal(omega, torch.zeros(64))
+
+
+def test_mean_projection_outside_bound_lands_on_bound_with_closed_form_multiplier() -> None:
+    mu_old, std_old = torch.randn(128, 4), 0.2 + torch.rand(128, 4)
+    mu = mu_old + 2.0 * torch.randn(128, 4)
+    bound = 0.01
+    maha = mean_kl_part(mu, mu_old, std_old)
+    assert (maha > bound).all()
+    mu_p, omega = project_mean(mu, mu_old, std_old, bound)
+    torch.testing.assert_close(mean_kl_part(mu_p, mu_old, std_old), torch.full((128,), bound), rtol=1e-4, atol=1e-7)
+    torch.testing.assert_close(omega, torch.sqrt(maha / bound) - 1.0)
+    # the projection moves along the straight line between the new and the old mean
+    expected = (mu + omega[:, None] * mu_old) / (1 + omega[:, None])
+    torch.testing.assert_close(mu_p, expected)
+
+
+def test_mean_projection_gradient_is_finite_at_the_old_policy() -> None:
+    mu_old, std_old = torch.zeros(8, 2), torch.ones(8, 2)
+    mu = mu_old.clone().requires_grad_(True)
+    mu_p, _ = project_mean(mu, mu_old, std_old, bound=0.1)
+    mu_p.sum().backward()
+    assert torch.isfinite(mu.grad).all()
+
+
+def test_cov_projection_inside_bound_unchanged_outside_on_bound() -> None:
+    std_old = torch.full((3, 5), 0.5)
+    std = torch.stack([std_old[0] * 1.01, std_old[1] * 3.0, std_old[2] * 0.2])
+    bound = 0.01
+    std_p, eta = project_cov(std, std_old, bound)
+    assert eta[0] == 0 and torch.equal(std_p[0], std[0])
+    assert (eta[1:] > 0).all()
+    torch.testing.assert_close(cov_kl_part(std_p[1:], std_old[1:]), torch.full((2,), bound), rtol=1e-5, atol=1e-8)
+    # the interpolated variance lies between the old and the new one
+    assert ((std_p[1] > std_old[1]) & (std_p[1] < std[1])).all()
+    assert ((std_p[2] < std_old[2]) & (std_p[2] > std[2])).all()
+
+
+def test_cov_projection_has_gradients() -> None:
+    std_old = torch.full((4, 2), 0.5)
+    log_std = torch.log(torch.full((4, 2), 2.0)).requires_grad_(True)
+    std_p, _ = project_cov(log_std.exp(), std_old, 0.005)
+    std_p.sum().backward()
+    assert torch.isfinite(log_std.grad).all() and log_std.grad.abs().sum() > 0
+
+
+def test_gaussian_kl_matches_torch() -> None:
+    mu_p, mu_q = torch.randn(10, 3), torch.randn(10, 3)
+    s_p, s_q = 0.1 + torch.rand(10, 3), 0.1 + torch.rand(10, 3)
+    ref = torch.distributions.kl_divergence(
+        torch.distributions.Normal(mu_p, s_p), torch.distributions.Normal(mu_q, s_q)
+    )
+    torch.testing.assert_close(gaussian_kl(mu_p, s_p, mu_q, s_q), ref.sum(-1))
