@@ -50,11 +50,6 @@ class TrirlRunner(OnPolicyRunner):
         self.reward_consumers: list[RewardConsumer] = []
         self.history: list[dict[str, float]] = []
         self.alg.callbacks.append(self._on_correction)
-        consumer = getattr(env, "set_learned_reward", None) or getattr(
-            getattr(env, "unwrapped", None), "set_learned_reward", None
-        )
-        if consumer is not None:
-            self.add_reward_consumer(consumer)
 
     def add_reward_consumer(self, consumer: RewardConsumer) -> None:
         """Register a callable that receives the corrected reward after every iteration (and the current one now)."""

@@ -287,6 +287,7 @@ class TRIRL(PPO):
         if load_cfg is None or load_cfg.get("trirl", True):
             if "learned_reward" not in loaded_dict:
                 raise ValueError("checkpoint holds no TRIRL state (was it written by plain PPO?)")
+            check_reward_compatible(loaded_dict["learned_reward"].get("metadata", {}), self.reward.metadata)
             if loaded_dict["learned_reward"]["template"]["input_dim"] != self.discriminator.input_dim:
                 raise ValueError(
                     "checkpoint's discriminator reads "
@@ -307,6 +308,7 @@ class TRIRL(PPO):
         actor_class, actor_cfg = resolve_class(cfg["actor"])
         critic_class, critic_cfg = resolve_class(cfg["critic"])
         trirl_cfg = TrirlCfg.from_dict(alg_cfg.pop("trirl_cfg", None))
+        alg_cfg.pop("share_cnn_encoders", None)  # rsl_rl PPO option for CNN models; MLPs only here
         cfg["obs_groups"] = resolve_obs_groups(obs, cfg["obs_groups"], ["actor", "critic"])
         group = trirl_cfg.disc_obs_group
         if group not in obs.keys():
@@ -343,6 +345,18 @@ class TRIRL(PPO):
             multi_gpu_cfg=cfg.get("multi_gpu"),
         )
         alg.compile(cfg.get("torch_compile_mode"))
+        for holder in (env, getattr(env, "unwrapped", None)):
+            describe = getattr(holder, "reward_metadata", None)
+            if describe is not None:  # what the features mean (robot, joints, bodies): checked when loading
+                alg.reward.metadata.update(describe())
+                break
+        # the environment's learned-reward term (if any) follows every correction, with any rsl_rl runner
+        for holder in (env, getattr(env, "unwrapped", None)):
+            consumer = getattr(holder, "set_learned_reward", None)
+            if consumer is not None:
+                alg.callbacks.append(lambda stats, reward, consumer=consumer: consumer(reward))
+                consumer(alg.reward)
+                break
         return alg
 
 
@@ -357,3 +371,13 @@ def resolve_expert(env: Any, cfg: TrirlCfg, device: str) -> ExpertSampler:
     raise ConfigError(
         "no expert data: set trirl_cfg.expert_data to a features file, or give the environment an 'expert_sampler'"
     )
+
+
+def check_reward_compatible(saved: dict[str, Any], current: dict[str, Any]) -> None:
+    """Raise ValueError naming the first difference in what the reward's features mean (robot, joints, bodies)."""
+    for key in ("robot", "joint_names", "key_bodies", "disc_features"):
+        if key in saved and key in current and saved[key] != current[key]:
+            raise ValueError(
+                f"the checkpoint's reward was learned for another task: {key} differs "
+                f"(checkpoint: {saved[key]}, this task: {current[key]})"
+            )

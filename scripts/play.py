@@ -1,0 +1,126 @@
+"""Play a trained policy and export it for the robot (ONNX + TorchScript + deployment metadata).
+
+    python scripts/play.py --task TRIRL-G1-Run-Play --checkpoint latest
+    python scripts/play.py --task TRIRL-Go2-Walk-Play --checkpoint logs/rsl_rl/trirl_go2_walk/<run>/model_500.pt
+
+With a display the run opens Isaac Lab's Newton viewer; headless (or --viewer off) it records the rollout as a motion
+clip (``exported/play_*.h5``, our HDF5 schema) plus a stick-figure contact sheet (PNG) and exits. The export goes to
+``exported/`` beside the checkpoint: policy.onnx (dynamic batch, normaliser baked in, metadata in the ONNX
+properties), policy.pt (TorchScript) and policy.json (joint order, default pose, action scale, observation layout,
+control dt, PD gains); ONNX Runtime is checked against torch on random observations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
+    """Command-line options; ``key=value`` extras are Hydra overrides."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--task", required=True, help="e.g. TRIRL-G1-Run-Play")
+    p.add_argument("--checkpoint", required=True, help="model_*.pt, or 'latest' (newest run of the task)")
+    p.add_argument("--steps", type=int, default=500, help="control steps to play (headless: to record)")
+    p.add_argument("--num_envs", type=int)
+    p.add_argument("--viewer", choices=("auto", "on", "off"), default="auto", help="auto: on when DISPLAY is set")
+    p.add_argument("--export_only", action="store_true", help="export and check the policy, do not play")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--log_root", default="logs")
+    p.add_argument("--motion", nargs="+", help="motion clip file(s) to start episodes from instead of the task's")
+    args, rest = p.parse_known_args(argv)
+    bad = [a for a in rest if "=" not in a]
+    if bad:
+        p.error(f"unrecognised arguments {bad}")
+    return args, rest
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Load the checkpoint into the task, export, then play (viewer) or record (headless)."""
+    args, overrides = parse_args(argv)
+    import gymnasium as gym
+    import torch
+    from isaaclab.app import launch_simulation
+    from isaaclab.utils import to_dict
+    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, handle_deprecated_rsl_rl_cfg
+    from isaaclab_tasks.utils import resolve_task_config
+    from rsl_rl.runners import OnPolicyRunner
+
+    import trirl_isaac.tasks  # noqa: F401
+    from trirl_isaac.algo.runner import TrirlRunner
+    from trirl_isaac.motion.schema import save_motion_file
+    from trirl_isaac.tasks.imitation.export import export_policy
+    from trirl_isaac.tasks.imitation.recording import record_rollout
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from train import latest_checkpoint
+
+    device = ("cuda:0" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    base_task = args.task.removesuffix("-Play")
+    ckpt = args.checkpoint
+    if ckpt == "latest":
+        _, agent_probe = resolve_task_config(base_task, "rsl_rl_cfg_entry_point", overrides=[])
+        ckpt = latest_checkpoint(os.path.abspath(args.log_root), agent_probe.experiment_name)
+    if not os.path.isfile(ckpt):
+        sys.exit(f"checkpoint not found: {ckpt}")
+    is_trirl = "learned_reward" in torch.load(ckpt, map_location="cpu", weights_only=False)
+    entry = "rsl_rl_cfg_entry_point" if is_trirl else "rsl_rl_ppo_cfg_entry_point"
+    env_cfg, agent_cfg = resolve_task_config(args.task, entry, overrides=overrides)
+    env_cfg.sim.device = agent_cfg.device = device
+    if args.num_envs:
+        env_cfg.scene.num_envs = args.num_envs
+    if args.motion:
+        env_cfg.motion.files = list(args.motion)
+    agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, "5.5.1")
+    viewer = args.viewer == "on" or (args.viewer == "auto" and bool(os.environ.get("DISPLAY")))
+    launch_args = {"visualizer": ["newton_gl"]} if viewer and not args.export_only else {}
+    out_dir = os.path.join(os.path.dirname(os.path.abspath(ckpt)), "exported")
+
+    with launch_simulation(env_cfg, launch_args):
+        env = RslRlVecEnvWrapper(gym.make(args.task, cfg=env_cfg), clip_actions=agent_cfg.clip_actions)
+        runner_cls = TrirlRunner if is_trirl else OnPolicyRunner
+        runner = runner_cls(env, to_dict(agent_cfg), log_dir=None, device=device)
+        runner.load(ckpt, map_location=device)
+        summary = export_policy(runner, env, out_dir)
+        print(
+            f"[play] exported policy.onnx / policy.pt / policy.json to {out_dir}; ONNX vs torch max |diff| "
+            f"{summary['onnx_max_abs_diff']:.1e} on {summary['samples']} observations",
+            flush=True,
+        )
+        if args.export_only:
+            env.close()
+            return
+        policy = runner.get_inference_policy(device=device)
+        if viewer:
+            obs = env.get_observations()
+            with torch.inference_mode():
+                for _ in range(args.steps):
+                    obs, _, _, _ = env.step(policy(obs))
+        else:
+            stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+            clips = record_rollout(
+                env,
+                policy,
+                args.steps,
+                list(range(min(4, env.num_envs))),
+                "play",
+                how_made=f"rollout of {os.path.abspath(ckpt)} in {args.task}",
+            )
+            path = os.path.join(out_dir, f"play_{stamp}.h5")
+            save_motion_file(path, env_cfg.robot_name, clips)
+            print(f"[play] headless: recorded {len(clips)} clip(s) of up to {args.steps} steps to {path}", flush=True)
+            try:
+                from trirl_isaac.motion.render import render_contact_sheet
+
+                png = path.replace(".h5", ".png")
+                render_contact_sheet(path, png)
+                print(f"[play] contact sheet: {png}", flush=True)
+            except ImportError:
+                print("[play] (no contact-sheet renderer available)", flush=True)
+        env.close()
+
+
+if __name__ == "__main__":
+    main()

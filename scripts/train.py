@@ -1,0 +1,131 @@
+"""Train TRIRL on an Isaac Lab task (or re-optimise a frozen learned reward with plain rsl_rl PPO).
+
+    python scripts/train.py --task TRIRL-G1-Run                      # CUDA if present (4096 envs), else a small CPU run
+    python scripts/train.py --task TRIRL-Go2-Walk --num_envs 64 --max_iterations 100 agent.algorithm.learning_rate=1e-4
+    python scripts/train.py --task TRIRL-G1-Run --resume latest      # continue the newest run of this task
+    python scripts/train.py --task TRIRL-G1-Walk --agent ppo --reward logs/rsl_rl/trirl_g1_walk/<run>/reward_2999.pt
+
+Extra ``key=value`` arguments are Isaac Lab Hydra overrides (``env.…`` / ``agent.…``). Logs go to
+``logs/rsl_rl/<experiment>/<timestamp>/`` (tensorboard events, params/env.yaml + agent.yaml, model_*.pt, reward_*.pt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import sys
+import time
+from datetime import datetime
+
+CPU_DEFAULTS = {"num_envs": 32, "max_iterations": 20}
+"""Small enough to show progress within a minute on 2 CPU cores (after Warp's one-off kernel compilation)."""
+CUDA_DEFAULT_ENVS = 4096
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
+    """Command-line options; unknown ``key=value`` arguments are returned as Hydra overrides."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--task", required=True, help="e.g. TRIRL-G1-Run, TRIRL-G1-Walk, TRIRL-Go2-Walk")
+    p.add_argument("--agent", choices=("trirl", "ppo"), default="trirl", help="ppo: re-optimise --reward from scratch")
+    p.add_argument("--reward", help="learned-reward file (reward_*.pt or a TRIRL checkpoint) for --agent ppo")
+    p.add_argument("--num_envs", type=int)
+    p.add_argument("--max_iterations", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument(
+        "--motion", nargs="+", help="motion clip file(s) to imitate instead of the task's (HDF5, data/motions/)"
+    )
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--resume", nargs="?", const="latest", help="checkpoint path, or 'latest' run of this task")
+    p.add_argument("--log_root", default="logs", help="logs go to <log_root>/rsl_rl/<experiment>/<timestamp>/")
+    p.add_argument("--run_name", default="", help="suffix of the run folder")
+    args, rest = p.parse_known_args(argv)
+    bad = [a for a in rest if "=" not in a]
+    if bad:
+        p.error(f"unrecognised arguments {bad} (Hydra overrides look like env.scene.num_envs=64)")
+    if args.agent == "ppo" and not args.reward:
+        p.error("--agent ppo re-optimises a learned reward: pass --reward <reward_*.pt or model_*.pt>")
+    return args, rest
+
+
+def latest_checkpoint(log_root: str, experiment: str) -> str:
+    """Newest model_*.pt of the newest run of an experiment."""
+    runs = sorted(glob.glob(os.path.join(log_root, "rsl_rl", experiment, "*")))
+    for run in reversed(runs):
+        models = glob.glob(os.path.join(run, "model_*.pt"))
+        if models:
+            return max(models, key=lambda m: int(os.path.basename(m)[6:-3]))
+    raise FileNotFoundError(f"no checkpoint found under {os.path.join(log_root, 'rsl_rl', experiment)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Build env and runner from the task's configs and train."""
+    args, overrides = parse_args(argv)
+    import gymnasium as gym
+    import torch
+    from isaaclab.app import launch_simulation
+    from isaaclab.utils import to_dict
+    from isaaclab.utils.io import dump_yaml
+    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, handle_deprecated_rsl_rl_cfg
+    from isaaclab_tasks.utils import resolve_task_config
+    from rsl_rl.runners import OnPolicyRunner
+
+    import trirl_isaac.tasks  # noqa: F401  (registers the TRIRL-* tasks)
+    from trirl_isaac.algo.reward import LearnedReward
+    from trirl_isaac.algo.runner import TrirlRunner
+
+    device = ("cuda:0" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        sys.exit("--device cuda requested but torch sees no CUDA device")
+    on_cpu = device == "cpu"
+    entry = "rsl_rl_cfg_entry_point" if args.agent == "trirl" else "rsl_rl_ppo_cfg_entry_point"
+    env_cfg, agent_cfg = resolve_task_config(args.task, entry, overrides=overrides)
+    env_cfg.scene.num_envs = args.num_envs or (CPU_DEFAULTS["num_envs"] if on_cpu else CUDA_DEFAULT_ENVS)
+    env_cfg.sim.device = device
+    if args.motion:
+        env_cfg.motion.files = list(args.motion)
+    agent_cfg.device = device
+    if args.seed is not None:
+        agent_cfg.seed = args.seed
+    env_cfg.seed = agent_cfg.seed
+    iterations = args.max_iterations or (CPU_DEFAULTS["max_iterations"] if on_cpu else agent_cfg.max_iterations)
+    agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, "5.5.1")
+    torch.manual_seed(agent_cfg.seed)
+
+    log_root = os.path.abspath(args.log_root)
+    resume_path = None
+    if args.resume:
+        resume_path = latest_checkpoint(log_root, agent_cfg.experiment_name) if args.resume == "latest" else args.resume
+        if not os.path.isfile(resume_path):
+            sys.exit(f"--resume: checkpoint not found: {resume_path}")
+    reward = LearnedReward.load(args.reward, device=device) if args.reward else None
+    run = datetime.now().strftime("%Y-%m-%d_%H-%M-%S") + (f"_{args.run_name}" if args.run_name else "")
+    log_dir = os.path.join(log_root, "rsl_rl", agent_cfg.experiment_name, run)
+    print(
+        f"[trirl] task={args.task} agent={args.agent} device={device} envs={env_cfg.scene.num_envs} "
+        f"iterations={iterations} log_dir={log_dir}",
+        flush=True,
+    )
+
+    with launch_simulation(env_cfg, {}):
+        env = gym.make(args.task, cfg=env_cfg)
+        env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
+        train_cfg = to_dict(agent_cfg)
+        if args.agent == "trirl":
+            runner = TrirlRunner(env, train_cfg, log_dir=log_dir, device=device)
+        else:
+            runner = OnPolicyRunner(env, train_cfg, log_dir=log_dir, device=device)
+            env.unwrapped.install_frozen_reward(reward, source=args.reward)
+        if resume_path:
+            print(f"[trirl] resuming from {resume_path}", flush=True)
+            runner.load(resume_path, map_location=device)
+        dump_yaml(os.path.join(log_dir, "params", "env.yaml"), env_cfg)
+        dump_yaml(os.path.join(log_dir, "params", "agent.yaml"), agent_cfg)
+        start = time.time()
+        runner.learn(num_learning_iterations=iterations, init_at_random_ep_len=True)
+        print(f"[trirl] trained {iterations} iterations in {time.time() - start:.1f} s; logs in {log_dir}", flush=True)
+        env.close()
+
+
+if __name__ == "__main__":
+    main()

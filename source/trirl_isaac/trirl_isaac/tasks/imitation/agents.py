@@ -1,0 +1,94 @@
+"""rsl_rl agent configurations for TRIRL (the algorithm block names our class; the runner is rsl_rl's or ours)."""
+
+from __future__ import annotations
+
+from dataclasses import field
+from typing import Any
+
+from isaaclab.utils import configclass
+from isaaclab_rl.rsl_rl import RslRlMLPModelCfg, RslRlOnPolicyRunnerCfg, RslRlPpoAlgorithmCfg
+
+
+def trirl_defaults() -> dict[str, Any]:
+    """TRIRL settings for the robot tasks (after the authors' LocoMuJoCo G1/Go2 values; see TrirlCfg for docs)."""
+    return {
+        "method": "trirl",
+        "policy_update": "trpl",
+        "eps": 0.443,
+        "beta": 2.5e4,
+        "chain_length": 100,
+        "disc_obs_group": "discriminator",
+        "disc_input": "state_next_state",
+        "discriminator": {
+            "hidden_dims": [512, 256],
+            "learning_rate": 7.8e-4,
+            "num_epochs": 5,
+            "num_mini_batches": 4,
+            "grad_penalty": 0.16,
+        },
+        "trust_region": {"mean_bound": 0.01, "cov_bound": 0.002, "trust_region_coef": 1.0},
+        "approximator": {"enabled": True, "hidden_dims": [512, 256], "num_steps": 200, "batch_size": 8192},
+    }
+
+
+@configclass
+class TrirlAlgorithmCfg(RslRlPpoAlgorithmCfg):
+    """PPO settings plus ``trirl_cfg`` (validated by trirl_isaac.algo.config.TrirlCfg when the runner starts)."""
+
+    class_name: str = "trirl_isaac.algo.trirl:TRIRL"
+    trirl_cfg: dict = field(default_factory=trirl_defaults)
+
+
+@configclass
+class TrirlRunnerCfg(RslRlOnPolicyRunnerCfg):
+    """Common runner settings of the TRIRL robot tasks."""
+
+    num_steps_per_env = 24
+    max_iterations = 3000
+    save_interval = 100
+    experiment_name = "trirl"
+    obs_groups = {"actor": ["policy"], "critic": ["critic"]}
+    actor = RslRlMLPModelCfg(
+        hidden_dims=[512, 256, 128],
+        activation="elu",
+        obs_normalization=True,
+        distribution_cfg=RslRlMLPModelCfg.GaussianDistributionCfg(init_std=0.5, std_type="log"),
+    )
+    critic = RslRlMLPModelCfg(hidden_dims=[512, 256, 128], activation="elu", obs_normalization=True)
+    algorithm = TrirlAlgorithmCfg(
+        value_loss_coef=1.0,
+        use_clipped_value_loss=True,
+        clip_param=0.2,
+        entropy_coef=0.0,
+        num_learning_epochs=5,
+        num_mini_batches=4,
+        learning_rate=3.0e-4,
+        schedule="fixed",
+        gamma=0.99,
+        lam=0.95,
+        desired_kl=0.01,
+        max_grad_norm=1.0,
+    )
+
+
+@configclass
+class PpoRetrainRunnerCfg(TrirlRunnerCfg):
+    """Plain rsl_rl PPO on a frozen learned reward (the re-optimisation / transfer experiment)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.experiment_name = "retrain"
+        self.algorithm = RslRlPpoAlgorithmCfg(
+            value_loss_coef=1.0,
+            use_clipped_value_loss=True,
+            clip_param=0.2,
+            entropy_coef=0.0,
+            num_learning_epochs=5,
+            num_mini_batches=4,
+            learning_rate=3.0e-4,
+            schedule="adaptive",
+            gamma=0.99,
+            lam=0.95,
+            desired_kl=0.01,
+            max_grad_norm=1.0,
+        )

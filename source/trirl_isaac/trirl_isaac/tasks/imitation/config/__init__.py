@@ -1,0 +1,1 @@
+"""Robot-specific task configurations (each sub-package registers its gym ids on import)."""

@@ -1,0 +1,121 @@
+"""The imitation environment: Isaac Lab's manager-based RL env plus the expert motion library and reward hook."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from isaaclab.envs import ManagerBasedRLEnv
+
+from trirl_isaac.algo.reward import LearnedReward
+from trirl_isaac.algo.trirl import check_reward_compatible
+from trirl_isaac.motion.features import quat_rotate_inverse
+from trirl_isaac.motion.kinematics import Kinematics, resolve_mjcf
+from trirl_isaac.motion.library import MotionLibrary, MotionSource
+from trirl_isaac.motion.schema import load_motion_file
+from trirl_isaac.tasks.imitation.env_cfg import ImitationEnvCfg
+
+MOTION_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 5, "data", "motions"))
+"""The repository's data/motions folder (relative motion paths in task configs resolve here)."""
+
+
+def resolve_motion_path(path: str) -> str:
+    """Absolute path of a clip file: as given if it exists, else under data/motions/."""
+    if os.path.isabs(path) or os.path.exists(path):
+        return os.path.abspath(path)
+    return os.path.join(MOTION_DIR, path)
+
+
+def validate_motion_cfg(cfg: ImitationEnvCfg) -> None:
+    """Check the task's motion files against the robot's kinematic model (joint names, limits, bodies, length)."""
+    m = cfg.motion
+    if isinstance(m.files, str):  # a single path given on the command line
+        m.files = [m.files]
+    if not m.files:
+        raise ValueError("motion.files is empty: the task needs at least one expert motion clip")
+    if m.weights is not None and len(m.weights) != len(m.files):
+        raise ValueError(f"motion.weights has {len(m.weights)} entries for {len(m.files)} motion files")
+    kin = Kinematics(resolve_mjcf(cfg.robot_name))
+    missing = [b for b in m.key_bodies if b not in kin.body_names]
+    if missing:
+        raise ValueError(f"motion.key_bodies {missing} are not bodies of robot '{cfg.robot_name}'")
+    limits = {n: tuple(kin.joint_limits[i]) for i, n in enumerate(kin.joint_names)}
+    for f in m.files:
+        load_motion_file(
+            resolve_motion_path(f),
+            kin.joint_names,
+            limits,
+            robot=cfg.robot_name,
+            clips=m.clips,
+            control_dt=cfg.decimation * cfg.sim.dt,
+        )
+
+
+def mean_forward_velocity(library: MotionLibrary) -> torch.Tensor:
+    """Mean base-frame forward speed of all clip frames (the metric's target)."""
+    state, _, _ = library.sample_states(4096)
+    return quat_rotate_inverse(state.root_quat_w, state.root_lin_vel_w)[:, 0].mean()
+
+
+class ImitationEnv(ManagerBasedRLEnv):
+    """Loads the task's motion clips once the robot exists (joint order and defaults come from the articulation).
+
+    Exposes ``expert_sampler`` (expert (s, s') discriminator features, the same function as the simulated
+    discriminator observations) and ``set_learned_reward`` (the reward-correction hook's consumer).
+    """
+
+    cfg: ImitationEnvCfg
+
+    def __init__(self, cfg: ImitationEnvCfg, render_mode: str | None = None, **kwargs) -> None:
+        self.motion_library: MotionLibrary | None = None
+        validate_motion_cfg(cfg)  # fail fast, before the simulator is built
+        super().__init__(cfg, render_mode, **kwargs)
+        robot = self.scene["robot"]
+        m = cfg.motion
+        weights = m.weights if m.weights is not None else [1.0] * len(m.files)
+        self.motion_library = MotionLibrary(
+            [MotionSource(resolve_motion_path(f), m.clips, w) for f, w in zip(m.files, weights)],
+            robot_joint_names=list(robot.joint_names),
+            default_joint_pos=robot.data.default_joint_pos.torch[0],
+            key_body_names=list(m.key_bodies),
+            control_dt=self.step_dt,
+            mjcf=resolve_mjcf(cfg.robot_name),
+            robot=cfg.robot_name,
+            device=self.device,
+            seed=cfg.seed,
+        )
+        self.expert_sampler = self.motion_library
+        self.clip_forward_velocity = mean_forward_velocity(self.motion_library)
+        disc_dim = self.observation_manager.group_obs_dim["discriminator"][0]
+        if 2 * disc_dim != self.motion_library.feature_dim:
+            raise ValueError(
+                f"motion features ({self.motion_library.feature_dim}) do not match twice the discriminator "
+                f"observation ({disc_dim}); check motion.key_bodies against the robot"
+            )
+
+    def reward_metadata(self) -> dict:
+        """What the discriminator features mean; stored with every learned reward and checked when loading one."""
+        return {
+            "robot": self.cfg.robot_name,
+            "joint_names": list(self.scene["robot"].joint_names),
+            "key_bodies": list(self.cfg.motion.key_bodies),
+            "disc_features": "trirl_isaac.motion.features.discriminator_features:v1",
+            "task_cfg": type(self.cfg).__name__,
+        }
+
+    def install_frozen_reward(self, reward: LearnedReward, source: str = "reward") -> None:
+        """Use a saved learned reward as this task's (fixed) reward, after checking it reads these features."""
+        try:
+            check_reward_compatible(reward.metadata, self.reward_metadata())
+        except ValueError as err:
+            raise ValueError(f"{source}: {err}") from None
+        disc_dim = self.observation_manager.group_obs_dim["discriminator"][0]
+        if reward.feature_dim != 2 * disc_dim:
+            raise ValueError(
+                f"{source}: the reward reads {reward.feature_dim} features, this task provides {2 * disc_dim}"
+            )
+        self.set_learned_reward(reward)
+
+    def set_learned_reward(self, reward) -> None:
+        """Install the current learned reward in the reward manager's learned-reward term."""
+        self.reward_manager.get_term_cfg("learned").func.set_reward(reward)

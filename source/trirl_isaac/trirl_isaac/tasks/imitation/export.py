@@ -1,0 +1,85 @@
+"""Export a trained policy for deployment: ONNX + TorchScript + the metadata a robot-side runtime needs."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def deployment_metadata(vec_env) -> dict[str, Any]:
+    """Joint names and order, default joint positions, action scale, observation layout, control dt, PD gains."""
+    env = vec_env.unwrapped
+    robot = env.scene["robot"]
+    om = env.observation_manager
+    names = om.active_terms["policy"]
+    dims = om.group_obs_term_dim["policy"]
+    layout, start = [], 0
+    for name, dim in zip(names, dims):
+        size = int(np.prod(dim))
+        layout.append({"term": name, "start": start, "size": size})
+        start += size
+    action_cfg = env.cfg.actions.joint_pos
+    return {
+        "task_cfg": type(env.cfg).__name__,
+        "robot": env.cfg.robot_name,
+        "joint_names": list(robot.joint_names),
+        "default_joint_pos": robot.data.default_joint_pos.torch[0].tolist(),
+        "action": {"type": "joint_position_offset", "scale": float(action_cfg.scale), "offset": "default_joint_pos"},
+        "observation": {"size": start, "layout": layout, "notes": "joint_pos/vel relative to defaults"},
+        "control_dt": float(env.step_dt),
+        "stiffness": robot.data.joint_stiffness.torch[0].tolist(),
+        "damping": robot.data.joint_damping.torch[0].tolist(),
+    }
+
+
+def export_onnx(runner, path: str) -> None:
+    """One self-contained ONNX file (input 'obs' (batch, n), output 'actions'), observation normaliser baked in."""
+    model = runner.alg.get_policy().as_onnx(verbose=False).to("cpu").eval()
+    example = torch.zeros(2, model.input_size)
+    batch = torch.export.Dim("batch", min=1, max=1 << 20)
+    torch.onnx.export(
+        model,
+        (example,),
+        path,
+        input_names=["obs"],
+        output_names=["actions"],
+        opset_version=18,
+        dynamic_shapes=({0: batch},),
+        dynamo=True,
+        external_data=False,
+    )
+
+
+def export_policy(runner, vec_env, out_dir: str, parity_samples: int = 1000, tol: float = 1e-5) -> dict[str, Any]:
+    """Write policy.onnx, policy.pt and policy.json to out_dir; check ONNX against torch; return a summary."""
+    import onnx
+    import onnxruntime as ort
+
+    os.makedirs(out_dir, exist_ok=True)
+    onnx_path = os.path.join(out_dir, "policy.onnx")
+    export_onnx(runner, onnx_path)
+    runner.export_policy_to_jit(path=out_dir, filename="policy.pt")
+    meta = deployment_metadata(vec_env)
+    model = onnx.load(onnx_path)
+    onnx.checker.check_model(model)
+    for key, value in meta.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, json.dumps(value)
+    onnx.save(model, onnx_path)
+    with open(os.path.join(out_dir, "policy.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+
+    policy = runner.alg.get_policy().as_onnx(verbose=False).to("cpu").eval()
+    obs = torch.randn(parity_samples, meta["observation"]["size"]) * 2.0
+    with torch.no_grad():
+        expected = policy(obs).numpy()
+    session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+    got = session.run(["actions"], {"obs": obs.numpy()})[0]
+    max_err = float(np.abs(got - expected).max())
+    if not max_err <= tol:
+        raise RuntimeError(f"ONNX export disagrees with torch: max |diff| = {max_err:.2e} > {tol:.0e}")
+    return {"dir": out_dir, "onnx_max_abs_diff": max_err, "samples": parity_samples, **meta}
