@@ -21,7 +21,7 @@ setup(
     install_requires=[f"{name}{spec}" for name, spec in EXTENSION["python_dependencies"].items()],
     package_dir={"": SOURCE},
     packages=find_packages(where=SOURCE),
-    package_data={"trirl_isaac": ["py.typed"]},
+    package_data={"trirl_isaac": ["py.typed", "assets/data/**/*"]},
     entry_points={group: list(points) for group, points in EXTENSION["python_entry_points"].items()},
     zip_safe=False,
     classifiers=[
