@@ -1,0 +1,114 @@
+"""Wall time per iteration of TRIRL vs plain rsl_rl PPO on the same Isaac Lab task, envs and steps, in one run.
+
+    python scripts/benchmark_speed.py --task TRIRL-G1-Walk --num_envs 64 --iterations 5
+
+Both runners use the task's own agent configuration (same actor/critic, steps per env, epochs, minibatches) on
+the same environment instance; PPO optimises the frozen learned reward TRIRL produced (so the environment does
+the same work). The reward chain is filled to K snapshots first (steady state: every timed TRIRL iteration also
+evicts one snapshot into the approximator). The first iteration of each runner is a warm-up and not counted.
+Prints a markdown row and the JSON of raw numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+
+def main() -> None:
+    """Run TRIRL then PPO for the same number of iterations and report per-iteration times."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--task", default="TRIRL-G1-Walk")
+    p.add_argument("--num_envs", type=int, default=64)
+    p.add_argument("--iterations", type=int, default=5)
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--out", default=None, help="JSON file for the raw numbers")
+    args = p.parse_args()
+
+    import gymnasium as gym
+    import torch
+    from isaaclab.app import launch_simulation
+    from isaaclab.utils import to_dict
+    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, handle_deprecated_rsl_rl_cfg
+    from isaaclab_tasks.utils import resolve_task_config
+    from rsl_rl.runners import OnPolicyRunner
+
+    import trirl_isaac.tasks  # noqa: F401
+    from trirl_isaac.algo.runner import TrirlRunner
+
+    device = ("cuda:0" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    env_cfg, trirl_cfg = resolve_task_config(args.task, "rsl_rl_cfg_entry_point", overrides=[])
+    _, ppo_cfg = resolve_task_config(args.task, "rsl_rl_ppo_cfg_entry_point", overrides=[])
+    env_cfg.scene.num_envs = args.num_envs
+    env_cfg.sim.device = trirl_cfg.device = ppo_cfg.device = device
+    trirl_cfg = handle_deprecated_rsl_rl_cfg(trirl_cfg, "5.5.1")
+    ppo_cfg = handle_deprecated_rsl_rl_cfg(ppo_cfg, "5.5.1")
+    steps = trirl_cfg.num_steps_per_env
+    assert ppo_cfg.num_steps_per_env == steps
+
+    def timed(runner, n: int) -> list[float]:
+        out = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            runner.learn(1)
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            out.append(time.perf_counter() - t0)
+        return out
+
+    with launch_simulation(env_cfg, {}):
+        env = RslRlVecEnvWrapper(gym.make(args.task, cfg=env_cfg), clip_actions=trirl_cfg.clip_actions)
+        trirl = TrirlRunner(env, to_dict(trirl_cfg), log_dir=None, device=device)
+        # steady state: a full chain of K snapshots, so every timed iteration also evicts into the approximator
+        chain = trirl.alg.reward.chain
+        while len(chain) < chain.chain_length - 1:
+            chain.append(trirl.alg.discriminator, trirl.alg.trirl_cfg.eps, 0.0)
+        t_trirl = timed(trirl, args.iterations + 1)[1:]
+        ppo = OnPolicyRunner(env, to_dict(ppo_cfg), log_dir=None, device=device)
+        env.unwrapped.install_frozen_reward(trirl.alg.reward, source="benchmark")
+        t_ppo = timed(ppo, args.iterations + 1)[1:]
+        # the K-snapshot chain vs a single discriminator on one rollout's worth of features
+        x = trirl.alg.expert.sample(args.num_envs * steps)
+        t0 = time.perf_counter()
+        for _ in range(10):
+            chain(x)
+        t_chain = (time.perf_counter() - t0) / 10
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            for _ in range(10):
+                trirl.alg.discriminator(x)
+        t_single = (time.perf_counter() - t0) / 10
+        env.close()
+
+    samples = args.num_envs * steps
+    mean = lambda v: sum(v) / len(v)  # noqa: E731
+    result = {
+        "task": args.task,
+        "device": device,
+        "num_envs": args.num_envs,
+        "steps_per_env": steps,
+        "iterations_timed": args.iterations,
+        "trirl_s_per_iter": mean(t_trirl),
+        "ppo_s_per_iter": mean(t_ppo),
+        "ratio": mean(t_trirl) / mean(t_ppo),
+        "trirl_env_steps_per_s": samples / mean(t_trirl),
+        "ppo_env_steps_per_s": samples / mean(t_ppo),
+        "chain_length": len(chain),
+        "chain_eval_ms": 1000 * t_chain,
+        "single_disc_eval_ms": 1000 * t_single,
+    }
+    print("| task | device | envs | TRIRL s/iter | PPO s/iter | ratio | TRIRL steps/s | PPO steps/s |")
+    print(
+        f"| {args.task} | {device} | {args.num_envs} | {result['trirl_s_per_iter']:.2f} | "
+        f"{result['ppo_s_per_iter']:.2f} | {result['ratio']:.3f} | {result['trirl_env_steps_per_s']:.0f} | "
+        f"{result['ppo_env_steps_per_s']:.0f} |"
+    )
+    print(json.dumps(result))
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

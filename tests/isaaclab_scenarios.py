@@ -1,0 +1,172 @@
+"""Isaac Lab scenarios run in a fresh process each (one simulation per process); results printed as one JSON line.
+
+    python tests/isaaclab_scenarios.py task TRIRL-Go2-Walk OUT_DIR
+    python tests/isaaclab_scenarios.py bad_inputs TRIRL-G1-Walk OUT_DIR
+
+The pytest side (tests/test_tasks.py) runs these and asserts on the JSON, so every check can fail there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+
+import torch
+
+SMALL_TRIRL = {
+    "chain_length": 2,
+    "discriminator": {"hidden_dims": [32, 32], "num_epochs": 1, "num_mini_batches": 2},
+    "approximator": {"enabled": True, "hidden_dims": [32], "num_steps": 5, "batch_size": 256},
+}
+
+
+def _configs(task: str, entry: str, num_envs: int):
+    from isaaclab_rl.rsl_rl import handle_deprecated_rsl_rl_cfg
+    from isaaclab_tasks.utils import resolve_task_config
+
+    import trirl_isaac.tasks  # noqa: F401
+
+    env_cfg, agent_cfg = resolve_task_config(task, entry, overrides=[])
+    env_cfg.scene.num_envs = num_envs
+    env_cfg.sim.device = agent_cfg.device = "cpu"
+    agent_cfg.num_steps_per_env = 8
+    agent_cfg.actor.hidden_dims = agent_cfg.critic.hidden_dims = [32, 32]
+    agent_cfg.algorithm.num_learning_epochs = 1
+    agent_cfg.algorithm.num_mini_batches = 2
+    if entry == "rsl_rl_cfg_entry_point":
+        agent_cfg.algorithm.trirl_cfg.update(SMALL_TRIRL)
+    return env_cfg, handle_deprecated_rsl_rl_cfg(agent_cfg, "5.5.1")
+
+
+def scenario_task(task: str, out: str) -> dict:
+    """Build, step, train TRIRL 3 iterations, check the reward term and hook, retrain with PPO, export ONNX."""
+    import gymnasium as gym
+    from isaaclab.app import launch_simulation
+    from isaaclab.utils import to_dict
+    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
+    from rsl_rl.runners import OnPolicyRunner
+
+    from trirl_isaac.algo.reward import LearnedReward
+    from trirl_isaac.algo.runner import TrirlRunner
+    from trirl_isaac.tasks.imitation.export import export_policy
+
+    res: dict = {}
+    env_cfg, agent_cfg = _configs(task, "rsl_rl_cfg_entry_point", num_envs=8)
+    with launch_simulation(env_cfg, {}):
+        env = RslRlVecEnvWrapper(gym.make(task, cfg=env_cfg))
+        base = env.unwrapped
+        obs = env.get_observations()
+        res["obs_shapes"] = {k: list(v.shape) for k, v in obs.items()}
+        res["expert_feature_dim"] = base.expert_sampler.feature_dim
+        finite, rewards = True, []
+        for _ in range(10):
+            obs, rew, dones, extras = env.step(torch.zeros(env.num_envs, env.num_actions))
+            finite &= all(bool(torch.isfinite(v).all()) for v in obs.values()) and bool(torch.isfinite(rew).all())
+            rewards.append(rew.abs().max().item())
+        res["zero_action_finite"] = finite
+        res["reward_before_training_max_abs"] = max(rewards)
+        res["base_height_after_10_steps"] = base.scene["robot"].data.root_link_pos_w.torch[:, 2].tolist()
+
+        term = base.reward_manager.get_term_cfg("learned").func
+        asset = base.cfg.rewards.learned.params["asset_cfg"]
+        runner = TrirlRunner(env, to_dict(agent_cfg), log_dir=os.path.join(out, "trirl"), device="cpu")
+        seen = []
+        runner.add_reward_consumer(lambda r: seen.append(len(r.chain)))
+        before = term(base, asset).clone()
+        runner.learn(3)
+        after = term(base, asset).clone()
+        res["term_shape"] = list(after.shape)
+        res["term_finite"] = bool(torch.isfinite(after).all())
+        res["term_changed"] = not torch.allclose(before, after)
+        res["term_uses_runner_reward"] = term.reward_fn is runner.alg.reward
+        res["consumer_chain_lengths"] = seen
+        res["chain_length"] = len(runner.alg.reward.chain)
+        res["history_eps_tr"] = [h["eps_tr"] for h in runner.history]
+        reward_file = os.path.join(out, "reward.pt")
+        runner.alg.reward.save(reward_file)
+        res["export"] = {
+            k: v
+            for k, v in export_policy(runner, env, os.path.join(out, "exported")).items()
+            if k in ("onnx_max_abs_diff", "samples", "control_dt", "joint_names")
+        }
+
+        # re-optimise the frozen reward with plain rsl_rl PPO (fresh policy) for one iteration
+        _, ppo_cfg = _configs(task, "rsl_rl_ppo_cfg_entry_point", num_envs=8)
+        ppo = OnPolicyRunner(env, to_dict(ppo_cfg), log_dir=None, device="cpu")
+        frozen = LearnedReward.load(reward_file)
+        base.install_frozen_reward(frozen, source=reward_file)
+        obs = env.get_observations()
+        _, rew, _, _ = env.step(torch.zeros(env.num_envs, env.num_actions))
+        res["frozen_reward_finite"] = bool(torch.isfinite(rew).all())
+        ppo.learn(1)
+        res["ppo_retrain_ok"] = True
+        foreign = LearnedReward.load(reward_file)
+        foreign.metadata["robot"] = "some_other_robot"
+        try:
+            base.install_frozen_reward(foreign, source="foreign_reward.pt")
+            res["foreign_reward_error"] = "no error"
+        except ValueError as err:
+            res["foreign_reward_error"] = str(err)
+        env.close()
+    return res
+
+
+def scenario_bad_inputs(task: str, out: str) -> dict:
+    """Each bad input must fail with a message naming the problem (before or while building the env)."""
+    import gymnasium as gym
+    import h5py
+    import numpy as np
+
+    from trirl_isaac.motion.schema import load_motion_file
+
+    env_cfg, _ = _configs(task, "rsl_rl_cfg_entry_point", num_envs=2)
+    motion = os.path.join(os.path.dirname(__file__), "..", "data", "motions", env_cfg.motion.files[0])
+    cases = {}
+
+    def attempt(name: str, files: list[str], **cfg_changes) -> None:
+        cfg, _ = _configs(task, "rsl_rl_cfg_entry_point", num_envs=2)
+        cfg.motion.files = files
+        for k, v in cfg_changes.items():
+            setattr(cfg.motion, k, v)
+        try:
+            gym.make(task, cfg=cfg)
+            cases[name] = "no error"
+        except Exception as err:  # noqa: BLE001 - the message is what is checked
+            cases[name] = f"{type(err).__name__}: {err}"
+
+    attempt("missing_file", [os.path.join(out, "nope.h5")])
+    bad = os.path.join(out, "not_hdf5.h5")
+    with open(bad, "w") as f:
+        f.write("x, y, z\n")
+    attempt("malformed_file", [bad])
+    renamed = os.path.join(out, "renamed_joint.h5")
+    with h5py.File(motion, "r") as src, h5py.File(renamed, "w") as dst:
+        for k, v in src.attrs.items():
+            dst.attrs[k] = v
+        src.copy(src["clips"], dst, "clips")
+        clip = next(iter(dst["clips"].values()))
+        names = [n.decode() if isinstance(n, bytes) else n for n in clip["joint_names"][()]]
+        names[0] = "elbow_of_a_different_robot"
+        del clip["joint_names"]
+        clip.create_dataset("joint_names", data=np.array(names, dtype=object), dtype=h5py.string_dtype())
+    attempt("wrong_joint_names", [renamed])
+    attempt("unknown_key_body", [motion], key_bodies=["no_such_body"])
+    attempt("weights_mismatch", [motion], weights=[1.0, 2.0])
+    try:
+        load_motion_file(motion, None)
+        cases["shipped_clip_loads"] = "ok"
+    except Exception as err:  # noqa: BLE001
+        cases["shipped_clip_loads"] = f"{type(err).__name__}: {err}"
+    return cases
+
+
+if __name__ == "__main__":
+    scenario, task_id, out_dir = sys.argv[1], sys.argv[2], sys.argv[3]
+    os.makedirs(out_dir, exist_ok=True)
+    try:
+        result = {"ok": True, **globals()[f"scenario_{scenario}"](task_id, out_dir)}
+    except Exception:  # noqa: BLE001 - reported to the test as data
+        result = {"ok": False, "error": traceback.format_exc()}
+    print("SCENARIO_RESULT " + json.dumps(result), flush=True)

@@ -1,0 +1,64 @@
+"""Isaac Lab tasks on the CPU (kit-less, Newton MuJoCo-Warp): each scenario runs in its own process."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+SCENARIOS = os.path.join(os.path.dirname(__file__), "isaaclab_scenarios.py")
+TASKS = ["TRIRL-G1-Walk", "TRIRL-G1-Run", "TRIRL-Go2-Walk"]
+
+
+def run_scenario(name: str, task: str, tmp_path) -> dict:
+    proc = subprocess.run(
+        [sys.executable, SCENARIOS, name, task, str(tmp_path)], capture_output=True, text=True, timeout=900
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("SCENARIO_RESULT ")]
+    assert lines, f"scenario printed no result (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    result = json.loads(lines[-1][len("SCENARIO_RESULT ") :])
+    assert result["ok"], result.get("error")
+    return result
+
+
+def test_tasks_are_registered_for_gym_and_isaaclab_cli() -> None:
+    code = (
+        "import gymnasium as gym, importlib.metadata as md\n"
+        "eps = [e for e in md.entry_points(group='isaaclab.tasks') if e.name == 'trirl_isaac']\n"
+        "assert eps, 'no isaaclab.tasks entry point'\n"
+        "eps[0].load()\n"
+        "ids = [t for t in gym.registry if t.startswith('TRIRL-')]\n"
+        "print(sorted(ids))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for task in TASKS:
+        assert f"'{task}'" in out and f"'{task}-Play'" in out
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_task_trains_exports_and_retrains(task, tmp_path) -> None:
+    r = run_scenario("task", task, tmp_path)
+    disc_dim = r["obs_shapes"]["discriminator"][1]
+    assert r["expert_feature_dim"] == 2 * disc_dim
+    assert r["zero_action_finite"]
+    assert r["reward_before_training_max_abs"] == 0.0  # r_0 = 0 before the first correction
+    min_height = 0.5 if "G1" in task else 0.2
+    assert min(r["base_height_after_10_steps"]) > min_height
+    assert r["term_shape"] == [8] and r["term_finite"] and r["term_changed"] and r["term_uses_runner_reward"]
+    assert r["consumer_chain_lengths"] == [0, 1, 2, 2]  # K = 2: the third snapshot evicts the first
+    assert r["chain_length"] == 2 and all(0 < e <= 1 for e in r["history_eps_tr"])
+    assert r["export"]["onnx_max_abs_diff"] <= 1e-5 and r["export"]["samples"] == 1000
+    assert r["export"]["control_dt"] == pytest.approx(0.02)
+    assert r["frozen_reward_finite"] and r["ppo_retrain_ok"]
+    assert "another task" in r["foreign_reward_error"] and "foreign_reward.pt" in r["foreign_reward_error"]
+
+
+def test_bad_inputs_are_named(tmp_path) -> None:
+    c = run_scenario("bad_inputs", "TRIRL-G1-Walk", tmp_path)
+    assert "nope.h5" in c["missing_file"] and "not found" in c["missing_file"]
+    assert "not_hdf5.h5" in c["malformed_file"] and "not an HDF5 file" in c["malformed_file"]
+    assert "elbow_of_a_different_robot" in c["wrong_joint_names"]
+    assert "no_such_body" in c["unknown_key_body"]
+    assert "motion.weights" in c["weights_mismatch"]
+    assert c["shipped_clip_loads"] == "ok"
