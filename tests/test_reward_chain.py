@@ -82,8 +82,23 @@ def test_approximator_absorbs_evicted_history() -> None:
     assert err_with < 0.2 * err_without, (err_with, err_without)
 
 
+def test_chunked_eviction_keeps_the_fold() -> None:
+    discs = [_random_disc(seed=k) for k in range(6)]
+    x = torch.randn(2048, 6)
+    approx = ApproximatorCfg(hidden_dims=[64, 64], learning_rate=3e-3, num_steps=1500, batch_size=512, evict_chunk=3)
+    chain = RewardChain(discs[0], chain_length=4, approximator=approx)
+    lengths = []
+    for d in discs:
+        chain.append(d, 0.4, eta=0.0, data=x)
+        lengths.append(len(chain))
+    assert lengths == [1, 2, 3, 4, 2, 3] and chain.num_evicted == 3  # the 5th append evicts 3 at once
+    full = _recursive(discs, [0.4] * 6, x)
+    window_only = _recursive(discs[3:], [0.4] * 3, x)
+    assert (chain(x) - full).pow(2).mean() < 0.2 * (window_only - full).pow(2).mean()
+
+
 def test_eviction_into_approximator_needs_data() -> None:
-    chain = RewardChain(_random_disc(), chain_length=1, approximator=ApproximatorCfg(num_steps=5))
+    chain = RewardChain(_random_disc(), chain_length=1, approximator=ApproximatorCfg(num_steps=5, evict_chunk=1))
     chain.append(_random_disc(1), 0.5, eta=0.0, data=torch.randn(10, 6))
     with pytest.raises(ValueError, match="needs feature data"):
         chain.append(_random_disc(2), 0.5, eta=0.0)
@@ -91,7 +106,9 @@ def test_eviction_into_approximator_needs_data() -> None:
 
 def test_learned_reward_save_load_roundtrip(tmp_path) -> None:
     discs = [_random_disc(seed=k) for k in range(3)]
-    chain = RewardChain(discs[0], chain_length=2, approximator=ApproximatorCfg(hidden_dims=[8], num_steps=20))
+    chain = RewardChain(
+        discs[0], chain_length=2, approximator=ApproximatorCfg(hidden_dims=[8], num_steps=20, evict_chunk=1)
+    )
     x = torch.randn(64, 6)
     for d in discs:
         chain.append(d, 0.3, eta=0.5, data=x)

@@ -16,7 +16,7 @@ from trirl_isaac.envs.train_point_mass import make_agent_cfg
 SMALL = {
     "chain_length": 3,
     "discriminator": {"hidden_dims": [16], "num_epochs": 2, "num_mini_batches": 2},
-    "approximator": {"enabled": True, "hidden_dims": [16], "num_steps": 5, "batch_size": 64},
+    "approximator": {"enabled": True, "hidden_dims": [16], "num_steps": 5, "batch_size": 64, "evict_chunk": 1},
 }
 
 
@@ -62,6 +62,7 @@ def _rollout(runner: TrirlRunner) -> list:
         ({"epsilon": 0.1}, "unknown key"),
         ({"discriminator": {"learning_rate": -1.0}}, "discriminator.learning_rate"),
         ({"trust_region": {"mean_bound": 0.0}}, "trust_region.mean_bound"),
+        ({"chain_length": 5, "approximator": {"evict_chunk": 6}}, "evict_chunk"),
     ],
 )
 def test_bad_config_values_are_named(override, message) -> None:

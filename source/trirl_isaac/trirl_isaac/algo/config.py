@@ -66,6 +66,9 @@ class ApproximatorCfg:
     learning_rate: float = 1.0e-3
     num_steps: int = 200
     batch_size: int = 4096
+    evict_chunk: int = 10
+    """Snapshots evicted (and distilled) at once when the window is full: the distillation cost is paid every
+    evict_chunk iterations instead of every iteration; the window then holds K - evict_chunk + 1 .. K snapshots."""
 
 
 @dataclass
@@ -88,6 +91,8 @@ class TrirlCfg:
     trust_region: TrustRegionCfg = field(default_factory=TrustRegionCfg)
     kl_penalty: KLPenaltyCfg = field(default_factory=KLPenaltyCfg)
     approximator: ApproximatorCfg = field(default_factory=ApproximatorCfg)
+    dual_samples: int = 4096
+    """Expert transitions used for the dual estimate's log E_rho_E[exp(-r/beta)] term each iteration."""
     expert_data: str | None = None
     """Path of a file with expert transition features; else the environment's ``expert_sampler`` is used."""
 
@@ -137,6 +142,13 @@ class TrirlCfg:
             _positive("approximator.learning_rate", a.learning_rate)
             _positive_int("approximator.num_steps", a.num_steps)
             _positive_int("approximator.batch_size", a.batch_size)
+            _positive_int("approximator.evict_chunk", a.evict_chunk)
+            if a.evict_chunk > self.chain_length:
+                raise ConfigError(
+                    f"trirl_cfg.approximator.evict_chunk ({a.evict_chunk}) must not exceed "
+                    f"chain_length ({self.chain_length})"
+                )
+        _positive_int("dual_samples", self.dual_samples)
 
     @classmethod
     def from_dict(cls, cfg: dict[str, Any] | TrirlCfg | None) -> TrirlCfg:

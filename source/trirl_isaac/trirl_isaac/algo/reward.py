@@ -110,32 +110,34 @@ class RewardChain:
         self.steps.append(float(step))
         self.etas.append(float(eta))
         self._stacked = None
-        while len(self.snapshots) > self.chain_length:
-            self._evict(data)
+        if len(self.snapshots) > self.chain_length:
+            chunk = 1 if self.approx_cfg is None else min(self.approx_cfg.evict_chunk, len(self.snapshots) - 1)
+            self._evict(max(chunk, len(self.snapshots) - self.chain_length), data)
 
-    def _evict(self, data: torch.Tensor | None) -> None:
-        oldest, step = self.snapshots.pop(0), self.steps.pop(0)
-        self.etas.pop(0)
+    def _evict(self, count: int, data: torch.Tensor | None) -> None:
+        """Drop the ``count`` oldest snapshots; with an approximator, fold them into it first."""
+        evicted = list(zip(self.snapshots[:count], self.steps[:count]))
+        del self.snapshots[:count], self.steps[:count], self.etas[:count]
         self._stacked = None
-        self.num_evicted += 1
+        self.num_evicted += count
         if self.base is None:
             return  # without an approximator the fold restarts from 0 at the window's start (history is dropped)
         if data is None:
-            raise ValueError("evicting a snapshot into the approximator needs feature data to regress on")
-        self._distill(oldest, step, data)
+            raise ValueError("evicting snapshots into the approximator needs feature data to regress on")
+        self._distill(evicted, data)
 
-    def _distill(self, oldest: dict[str, torch.Tensor], step: float, data: torch.Tensor) -> None:
-        """Regress base' ~ (1 - step) * base + step * D_oldest on ``data`` (the start of the fold moves forward)."""
+    def _distill(self, evicted: list[tuple[dict[str, torch.Tensor], float]], data: torch.Tensor) -> None:
+        """Regress base' ~ fold(base, evicted snapshots) on ``data`` (the start of the fold moves forward)."""
         assert self.base is not None and self.approx_cfg is not None
         with torch.no_grad():
-            d_old = functional_call(self.template, oldest, (data,))
-            target = step * d_old
-            if self.base_active:
-                target = target + (1.0 - step) * self.base(data).squeeze(-1)
+            target = self.base(data).squeeze(-1) if self.base_active else torch.zeros(data.shape[0], device=data.device)
+            for snap, step in evicted:
+                target = (1.0 - step) * target + step * functional_call(self.template, snap, (data,))
         new_base = copy.deepcopy(self.base).train()
         norm = new_base[0]
-        # the approximator reads its inputs through the evicted snapshot's (frozen) normaliser statistics
-        norm.load_state_dict({k[len("normalizer.") :]: v for k, v in oldest.items() if k.startswith("normalizer.")})
+        # the approximator reads its inputs through the newest evicted snapshot's (frozen) normaliser statistics
+        newest = evicted[-1][0]
+        norm.load_state_dict({k[len("normalizer.") :]: v for k, v in newest.items() if k.startswith("normalizer.")})
         opt = torch.optim.Adam(new_base[1].parameters(), lr=self.approx_cfg.learning_rate)
         with torch.enable_grad():
             for _ in range(self.approx_cfg.num_steps):

@@ -133,11 +133,12 @@ class TRIRL(PPO):
             disc_stats = self.disc_trainer.fit(x, self.expert)
         with torch.no_grad():
             self._x = x
-            if cfg.method == "trirl":
-                r_tilde = self.reward.chain(x, pending=self.discriminator, pending_step=cfg.eps)
-                self._r_before = self.reward.chain(x) if len(self.reward.chain) else torch.zeros_like(r_tilde)
+            self._d_new = self.discriminator.eval()(x)
+            if cfg.method == "trirl":  # one pass over the K snapshots; the pending D_i enters with the full eps
+                self._r_before = self.reward.chain(x)
+                r_tilde = (1.0 - cfg.eps) * self._r_before + cfg.eps * self._d_new
             else:  # adversarial baselines: the reward is a transform of the current discriminator only
-                r_tilde = transform(cfg.method, self.discriminator.eval()(x))
+                r_tilde = transform(cfg.method, self._d_new)
                 self._r_before = r_tilde
             self._relabelled.copy_(r_tilde.view_as(self._relabelled))
             self.storage.rewards.copy_((self._relabelled + self._bootstrap).unsqueeze(-1))
@@ -218,7 +219,7 @@ class TRIRL(PPO):
             kl_new_old=kl_new_old,
             chain_length=float(len(self.reward.chain)),
             chain_evicted=float(self.reward.chain.num_evicted),
-            **self._dual_estimate(losses["entropy"]),
+            **self._dual_estimate(losses["entropy"], eps_tr),
         )
         self.storage.clear()
         for cb in self.callbacks:
@@ -259,11 +260,18 @@ class TRIRL(PPO):
         return k.eta_start + (k.eta_end - k.eta_start) * frac
 
     @torch.no_grad()
-    def _dual_estimate(self, entropy: float) -> dict[str, float]:
-        """G(r)/beta ~ E_rho_pi[r/beta] + H/beta + log E_rho_E[exp(-r/beta)], on this rollout and expert samples."""
-        x = self._x
-        r_pol = self.reward.chain(x)
-        r_exp = self.reward.chain(self.expert.sample(x.shape[0]))
+    def _dual_estimate(self, entropy: float, eps_tr: float) -> dict[str, float]:
+        """G(r)/beta ~ E_rho_pi[r/beta] + H/beta + log E_rho_E[exp(-r/beta)], for the corrected reward r_{i+1}.
+
+        On the rollout r_{i+1} = (1 - eps_tr) r_i + eps_tr D_i reuses the values computed for the relabelling;
+        the expert term evaluates the chain on ``dual_samples`` expert transitions.
+        """
+        if self.trirl_cfg.method == "trirl":
+            r_pol = (1.0 - eps_tr) * self._r_before + eps_tr * self._d_new
+        else:
+            r_pol = self._r_before
+        x_exp = self.expert.sample(min(self.trirl_cfg.dual_samples, self._x.shape[0]))
+        r_exp = self.reward(x_exp)
         log_mean_exp = torch.logsumexp(-r_exp, 0).item() - math.log(r_exp.shape[0])
         return {
             "dual_estimate": r_pol.mean().item() + entropy / self.trirl_cfg.beta + log_mean_exp,

@@ -53,7 +53,13 @@ POINT_MASS_AGENT: dict[str, Any] = {
                 "grad_penalty": 0.1,
             },
             "trust_region": {"mean_bound": 0.05, "cov_bound": 0.01, "trust_region_coef": 1.0},
-            "approximator": {"enabled": True, "hidden_dims": [64, 64], "num_steps": 100, "batch_size": 1024},
+            "approximator": {
+                "enabled": True,
+                "hidden_dims": [64, 64],
+                "num_steps": 100,
+                "batch_size": 1024,
+                "evict_chunk": 5,
+            },
         },
     },
 }
