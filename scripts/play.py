@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import trirl_isaac.tasks  # noqa: F401
     from trirl_isaac.algo.runner import TrirlRunner
+    from trirl_isaac.motion.render import render_contact_sheet
     from trirl_isaac.motion.schema import save_motion_file
     from trirl_isaac.tasks.imitation.export import export_policy
     from trirl_isaac.tasks.imitation.recording import record_rollout
@@ -111,14 +112,8 @@ def main(argv: list[str] | None = None) -> None:
             path = os.path.join(out_dir, f"play_{stamp}.h5")
             save_motion_file(path, env_cfg.robot_name, clips)
             print(f"[play] headless: recorded {len(clips)} clip(s) of up to {args.steps} steps to {path}", flush=True)
-            try:
-                from trirl_isaac.motion.render import render_contact_sheet
-
-                png = path.replace(".h5", ".png")
-                render_contact_sheet(path, png)
-                print(f"[play] contact sheet: {png}", flush=True)
-            except ImportError:
-                print("[play] (no contact-sheet renderer available)", flush=True)
+            png = render_contact_sheet(path, path.replace(".h5", ".png"))
+            print(f"[play] contact sheet: {png}", flush=True)
         env.close()
 
 

@@ -69,10 +69,12 @@ def main(argv: list[str] | None = None) -> None:
     from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, handle_deprecated_rsl_rl_cfg
     from isaaclab_tasks.utils import resolve_task_config
     from rsl_rl.runners import OnPolicyRunner
+    from rsl_rl.utils import resolve_callable
 
     import trirl_isaac.tasks  # noqa: F401  (registers the TRIRL-* tasks)
     from trirl_isaac.algo.reward import LearnedReward
     from trirl_isaac.algo.runner import TrirlRunner
+    from trirl_isaac.algo.trirl import TRIRL
 
     device = ("cuda:0" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -111,11 +113,13 @@ def main(argv: list[str] | None = None) -> None:
         env = gym.make(args.task, cfg=env_cfg)
         env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
         train_cfg = to_dict(agent_cfg)
-        if args.agent == "trirl":
-            runner = TrirlRunner(env, train_cfg, log_dir=log_dir, device=device)
-        else:
+        if reward is not None:
             runner = OnPolicyRunner(env, train_cfg, log_dir=log_dir, device=device)
             env.unwrapped.install_frozen_reward(reward, source=args.reward)
+        elif issubclass(resolve_callable(train_cfg["algorithm"]["class_name"]), TRIRL):
+            runner = TrirlRunner(env, train_cfg, log_dir=log_dir, device=device)
+        else:  # a task with its own (hand-designed) reward, e.g. the Go2 velocity expert
+            runner = OnPolicyRunner(env, train_cfg, log_dir=log_dir, device=device)
         if resume_path:
             print(f"[trirl] resuming from {resume_path}", flush=True)
             runner.load(resume_path, map_location=device)

@@ -18,7 +18,7 @@ import torch
 SMALL_TRIRL = {
     "chain_length": 2,
     "discriminator": {"hidden_dims": [32, 32], "num_epochs": 1, "num_mini_batches": 2},
-    "approximator": {"enabled": True, "hidden_dims": [32], "num_steps": 5, "batch_size": 256},
+    "approximator": {"enabled": True, "hidden_dims": [32], "num_steps": 5, "batch_size": 256, "evict_chunk": 1},
 }
 
 
@@ -70,7 +70,7 @@ def scenario_task(task: str, out: str) -> dict:
         res["base_height_after_10_steps"] = base.scene["robot"].data.root_link_pos_w.torch[:, 2].tolist()
 
         term = base.reward_manager.get_term_cfg("learned").func
-        asset = base.cfg.rewards.learned.params["asset_cfg"]
+        asset = base.key_body_cfg
         runner = TrirlRunner(env, to_dict(agent_cfg), log_dir=os.path.join(out, "trirl"), device="cpu")
         seen = []
         runner.add_reward_consumer(lambda r: seen.append(len(r.chain)))
@@ -92,6 +92,20 @@ def scenario_task(task: str, out: str) -> dict:
             if k in ("onnx_max_abs_diff", "samples", "control_dt", "joint_names")
         }
 
+        # record the policy as expert clips (what scripts/record_expert.py does) and validate the file
+        from trirl_isaac.motion.kinematics import Kinematics, resolve_mjcf
+        from trirl_isaac.motion.schema import load_motion_file, save_motion_file
+        from trirl_isaac.tasks.imitation.recording import record_rollout
+
+        policy = runner.get_inference_policy(device="cpu")
+        clips = record_rollout(env, policy, 30, [0, 1], "rec", "scenario", key_bodies=list(base.cfg.motion.key_bodies))
+        rec_path = os.path.join(out, "recorded.h5")
+        save_motion_file(rec_path, base.cfg.robot_name, clips)
+        kin = Kinematics(resolve_mjcf(base.cfg.robot_name))
+        loaded = load_motion_file(rec_path, kin.joint_names, robot=base.cfg.robot_name)
+        res["recorded_clip_frames"] = [c.num_frames for c in loaded]
+        res["recorded_body_names"] = loaded[0].body_names
+
         # re-optimise the frozen reward with plain rsl_rl PPO (fresh policy) for one iteration
         _, ppo_cfg = _configs(task, "rsl_rl_ppo_cfg_entry_point", num_envs=8)
         ppo = OnPolicyRunner(env, to_dict(ppo_cfg), log_dir=None, device="cpu")
@@ -111,6 +125,39 @@ def scenario_task(task: str, out: str) -> dict:
             res["foreign_reward_error"] = str(err)
         env.close()
     return res
+
+
+def scenario_playback(task: str, out: str) -> dict:
+    """Play every frame of the task's clip kinematically in the simulator (root and joints set, no physics).
+
+    Returns the largest distance between the key bodies Isaac Lab/Newton computes and the clip's key bodies
+    (MuJoCo forward kinematics of the kinematic MJCF), and the lowest simulated foot body height per frame.
+    """
+    import gymnasium as gym
+    from isaaclab.app import launch_simulation
+
+    from trirl_isaac.tasks.imitation import mdp
+
+    env_cfg, _ = _configs(task, "rsl_rl_cfg_entry_point", num_envs=1)
+    with launch_simulation(env_cfg, {}):
+        env = gym.make(task, cfg=env_cfg).unwrapped
+        robot, lib = env.scene["robot"], env.motion_library
+        asset = env.key_body_cfg
+        ids = torch.zeros(1, dtype=torch.long)
+        env_ids = torch.zeros(1, dtype=torch.long)
+        errs, heights = [], []
+        for step in range(int(lib.num_steps[0])):
+            s = lib.state_at(ids, torch.tensor([step]))
+            pose = torch.cat([s.root_pos_w + env.scene.env_origins[:1], mdp.wxyz_to_xyzw(s.root_quat_w)], dim=-1)
+            robot.write_root_link_pose_to_sim_index(root_pose=pose, env_ids=env_ids)
+            robot.write_joint_position_to_sim_index(position=s.joint_pos, env_ids=env_ids)
+            env.sim.forward()
+            env.scene.update(dt=0.0)
+            sim_state = mdp.robot_state(env, asset)
+            errs.append((sim_state.key_body_pos_w - s.key_body_pos_w).norm(dim=-1).max().item())
+            heights.append(sim_state.key_body_pos_w[0, :, 2].tolist())
+        env.close()
+    return {"frames": len(errs), "max_key_body_error_m": max(errs), "key_body_heights": heights}
 
 
 def scenario_bad_inputs(task: str, out: str) -> dict:

@@ -27,7 +27,14 @@ def trirl_defaults() -> dict[str, Any]:
             "grad_penalty": 0.16,
         },
         "trust_region": {"mean_bound": 0.01, "cov_bound": 0.002, "trust_region_coef": 1.0},
-        "approximator": {"enabled": True, "hidden_dims": [512, 256], "num_steps": 200, "batch_size": 8192},
+        "approximator": {
+            "enabled": True,
+            "hidden_dims": [512, 256],
+            "num_steps": 200,
+            "batch_size": 2048,
+            "evict_chunk": 25,
+        },
+        "dual_samples": 2048,
     }
 
 

@@ -93,6 +93,11 @@ class ImitationEnv(ManagerBasedRLEnv):
                 f"observation ({disc_dim}); check motion.key_bodies against the robot"
             )
 
+    @property
+    def key_body_cfg(self):
+        """The robot's SceneEntityCfg with the key bodies resolved (body_ids in feature order)."""
+        return self.reward_manager.get_term_cfg("learned").params["asset_cfg"]
+
     def reward_metadata(self) -> dict:
         """What the discriminator features mean; stored with every learned reward and checked when loading one."""
         return {

@@ -19,11 +19,18 @@ def record_rollout(
     env_ids: list[int],
     name_prefix: str,
     how_made: str,
+    key_bodies: list[str],
 ) -> list[MotionClip]:
-    """Run ``policy`` for num_steps control steps and return one clip per env in env_ids (cut at its first reset)."""
+    """Run ``policy`` for num_steps control steps and return one clip per env in env_ids (cut at its first reset).
+
+    Works on any Isaac Lab task whose articulation is called ``robot`` (imitation tasks, velocity tasks, ...).
+    """
+    from isaaclab.managers import SceneEntityCfg
+
     env = vec_env.unwrapped
     robot = env.scene["robot"]
-    asset = env.cfg.rewards.learned.params["asset_cfg"]
+    asset = SceneEntityCfg("robot", body_names=list(key_bodies), preserve_order=True)
+    asset.resolve(env.scene)
     frames: list[dict[str, np.ndarray]] = []
     alive = np.ones(len(env_ids), dtype=bool)
     ends = np.full(len(env_ids), num_steps)
@@ -54,7 +61,7 @@ def record_rollout(
                 root_ang_vel=stacked["root_ang_vel_w"][i, :t_end],
                 cyclic=False,
                 how_made=how_made,
-                body_names=list(env.cfg.motion.key_bodies),
+                body_names=list(key_bodies),
                 body_pos=stacked["key_body_pos_w"][i, :t_end],
             )
         )
