@@ -255,3 +255,40 @@ def test_algorithm_package_never_imports_isaaclab() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+class LearnedRewardPointMass(PointMassEnv):
+    """A point mass whose reward is the installed learned reward of (s, s'), like the Isaac Lab tasks."""
+
+    reward_is_learned_reward = True
+
+    def __init__(self, *args, lie: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.reward_fn = None
+        self.lie = lie
+
+    def set_learned_reward(self, reward) -> None:
+        self.reward_fn = reward
+
+    def step(self, actions):
+        s = self.get_observations()["discriminator"]
+        obs, true_reward, dones, extras = super().step(actions)
+        s_next = torch.where(
+            dones.bool().unsqueeze(-1), extras.get("final_obs", obs)["discriminator"], obs["discriminator"]
+        )
+        if self.reward_fn is None or self.lie:
+            return obs, true_reward, dones, extras
+        return obs, self.reward_fn(torch.cat([s, s_next], dim=-1)), dones, extras
+
+
+@pytest.mark.parametrize("lie", [False, True])
+def test_env_reward_reused_only_when_it_matches_the_chain(lie) -> None:
+    torch.manual_seed(0)
+    cfg = make_agent_cfg(**SMALL)
+    cfg["num_steps_per_env"] = 10
+    env = LearnedRewardPointMass(8, PointMassCfg(max_episode_length=6), seed=0, lie=lie)
+    env.build_expert_sampler(20)
+    runner = TrirlRunner(env, cfg, log_dir=None, device="cpu")
+    runner.learn(3)
+    reused = [h["env_reward_reused"] for h in runner.history]
+    assert reused == ([0.0, 1.0, 1.0] if not lie else [0.0, 0.0, 0.0])  # iteration 0: r_0 = 0, nothing to reuse

@@ -29,6 +29,7 @@ LOGGED = (
     "chain_evicted",
     "eta_mean_projection_max",
     "env_reward_mean",
+    "env_reward_reused",
     "disc_loss",
     "disc_accuracy",
     "disc_logit_expert",

@@ -82,6 +82,9 @@ class TRIRL(PPO):
         self._env_rewards = torch.zeros(t, n, device=self.device)
         self._relabelled = torch.zeros(t, n, device=self.device)
         self.stats: dict[str, float] = {}
+        self.stats_extra: dict[str, float] = {}
+        self.env_reward_is_learned = False
+        """Set when the environment's reward is this algorithm's learned reward r_i (the Isaac Lab tasks)."""
 
     # ---------------------------------------------------------------- rollout
     def process_env_step(
@@ -135,17 +138,30 @@ class TRIRL(PPO):
             self._x = x
             self._d_new = self.discriminator.eval()(x)
             if cfg.method == "trirl":  # one pass over the K snapshots; the pending D_i enters with the full eps
-                self._r_before = self.reward.chain(x)
+                self._r_before = self._current_reward(x)
                 r_tilde = (1.0 - cfg.eps) * self._r_before + cfg.eps * self._d_new
             else:  # adversarial baselines: the reward is a transform of the current discriminator only
                 r_tilde = transform(cfg.method, self._d_new)
                 self._r_before = r_tilde
             self._relabelled.copy_(r_tilde.view_as(self._relabelled))
             self.storage.rewards.copy_((self._relabelled + self._bootstrap).unsqueeze(-1))
-        self.stats = {f"disc_{k}": v for k, v in disc_stats.items()}
+        self.stats = {f"disc_{k}": v for k, v in disc_stats.items()} | self.stats_extra
         self.stats["reward_tilde_mean"] = r_tilde.mean().item()
         self.stats["env_reward_mean"] = self._env_rewards.mean().item()
         super().compute_returns(obs)
+
+    def _current_reward(self, x: torch.Tensor) -> torch.Tensor:
+        """r_i on the rollout. An env whose reward IS the learned reward (``env_reward_is_learned``) already
+        evaluated it during the rollout: reuse those values after checking a random subsample against the chain."""
+        if self.env_reward_is_learned and len(self.reward.chain):
+            r_env = self._env_rewards.flatten()
+            idx = torch.randint(0, x.shape[0], (min(256, x.shape[0]),), device=x.device)
+            r_check = self.reward.chain(x[idx])
+            if torch.allclose(r_env[idx], r_check, rtol=1e-4, atol=1e-4):
+                self.stats_extra["env_reward_reused"] = 1.0
+                return r_env.clone()
+        self.stats_extra["env_reward_reused"] = 0.0
+        return self.reward.chain(x)
 
     # ---------------------------------------------------------------- steps 4-6: trust-region step, correction
     def update(self) -> dict[str, float]:
@@ -364,6 +380,7 @@ class TRIRL(PPO):
             if consumer is not None:
                 alg.callbacks.append(lambda stats, reward, consumer=consumer: consumer(reward))
                 consumer(alg.reward)
+                alg.env_reward_is_learned = bool(getattr(holder, "reward_is_learned_reward", False))
                 break
         return alg
 

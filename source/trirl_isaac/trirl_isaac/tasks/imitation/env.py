@@ -65,6 +65,9 @@ class ImitationEnv(ManagerBasedRLEnv):
     """
 
     cfg: ImitationEnvCfg
+    reward_is_learned_reward = True
+    """The env's reward is exactly the installed learned reward r(s, s') (one term, weight 1/step_dt), so TRIRL may
+    reuse the per-step values instead of evaluating its K snapshots again (it checks a subsample every iteration)."""
 
     def __init__(self, cfg: ImitationEnvCfg, render_mode: str | None = None, **kwargs) -> None:
         self.motion_library: MotionLibrary | None = None
