@@ -84,6 +84,8 @@ class TRIRL(PPO):
         self.stats: dict[str, float] = {}
         self.stats_extra: dict[str, float] = {}
         self.env_reward_is_learned = False
+        self._dual_expert_x: torch.Tensor | None = None
+        self._dual_expert_r: torch.Tensor | None = None
         """Set when the environment's reward is this algorithm's learned reward r_i (the Isaac Lab tasks)."""
 
     # ---------------------------------------------------------------- rollout
@@ -279,15 +281,21 @@ class TRIRL(PPO):
     def _dual_estimate(self, entropy: float, eps_tr: float) -> dict[str, float]:
         """G(r)/beta ~ E_rho_pi[r/beta] + H/beta + log E_rho_E[exp(-r/beta)], for the corrected reward r_{i+1}.
 
-        On the rollout r_{i+1} = (1 - eps_tr) r_i + eps_tr D_i reuses the values computed for the relabelling;
-        the expert term evaluates the chain on ``dual_samples`` expert transitions.
+        Both terms use r_{i+1} = (1 - eps_tr) r_i + eps_tr D_i incrementally: on the rollout with the values
+        computed for the relabelling, on a fixed set of ``dual_samples`` expert transitions with cached values
+        (the ideal fold; the approximator's regression error on evicted history is not included).
         """
         if self.trirl_cfg.method == "trirl":
             r_pol = (1.0 - eps_tr) * self._r_before + eps_tr * self._d_new
+            if self._dual_expert_x is None:  # a fixed expert sample; its rewards follow the fold incrementally
+                self._dual_expert_x = self.expert.sample(self.trirl_cfg.dual_samples)
+                self._dual_expert_r = torch.zeros(self._dual_expert_x.shape[0], device=self._dual_expert_x.device)
+            d_exp = self.discriminator.eval()(self._dual_expert_x)
+            self._dual_expert_r = (1.0 - eps_tr) * self._dual_expert_r + eps_tr * d_exp
+            r_exp = self._dual_expert_r
         else:
             r_pol = self._r_before
-        x_exp = self.expert.sample(min(self.trirl_cfg.dual_samples, self._x.shape[0]))
-        r_exp = self.reward(x_exp)
+            r_exp = self.reward(self.expert.sample(self.trirl_cfg.dual_samples))
         log_mean_exp = torch.logsumexp(-r_exp, 0).item() - math.log(r_exp.shape[0])
         return {
             "dual_estimate": r_pol.mean().item() + entropy / self.trirl_cfg.beta + log_mean_exp,
@@ -303,6 +311,7 @@ class TRIRL(PPO):
         saved["discriminator_optimizer_state_dict"] = self.disc_trainer.optimizer.state_dict()
         saved["learned_reward"] = self.reward.state_dict()
         saved["trirl_iteration"] = self.iteration
+        saved["dual_expert"] = (self._dual_expert_x, self._dual_expert_r)
         saved["trirl_cfg"] = self.trirl_cfg.to_dict()
         return saved
 
@@ -322,6 +331,7 @@ class TRIRL(PPO):
             self.disc_trainer.optimizer.load_state_dict(loaded_dict["discriminator_optimizer_state_dict"])
             self.reward.chain.load_state_dict(loaded_dict["learned_reward"]["chain"])
             self.iteration = int(loaded_dict["trirl_iteration"])
+            self._dual_expert_x, self._dual_expert_r = loaded_dict.get("dual_expert", (None, None))
         return super().load(loaded_dict, load_cfg, strict)
 
     # ---------------------------------------------------------------- construction (rsl_rl factory hook)
