@@ -157,7 +157,7 @@ class TRIRL(PPO):
         evaluated it during the rollout: reuse those values after checking a random subsample against the chain."""
         if self.env_reward_is_learned and len(self.reward.chain):
             r_env = self._env_rewards.flatten()
-            idx = torch.randint(0, x.shape[0], (min(256, x.shape[0]),), device=x.device)
+            idx = torch.randint(0, x.shape[0], (min(64, x.shape[0]),), device=x.device)
             r_check = self.reward.chain(x[idx])
             if torch.allclose(r_env[idx], r_check, rtol=1e-4, atol=1e-4):
                 self.stats_extra["env_reward_reused"] = 1.0
