@@ -30,6 +30,8 @@ LOGGED = (
     "eta_mean_projection_max",
     "env_reward_mean",
     "env_reward_reused",
+    "eta_state_max",
+    "eta_state_mean",
     "disc_loss",
     "disc_accuracy",
     "disc_logit_expert",

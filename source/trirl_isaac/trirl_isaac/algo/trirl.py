@@ -233,6 +233,8 @@ class TRIRL(PPO):
         self.stats.update(
             eta=eta,
             eta_mean_projection_max=omega_max,
+            eta_state_max=self.stats_extra.get("eta_state_max", eta),
+            eta_state_mean=self.stats_extra.get("eta_state_mean", eta),
             eps_tr=eps_tr,
             kl_new_old=kl_new_old,
             chain_length=float(len(self.reward.chain)),
@@ -259,6 +261,8 @@ class TRIRL(PPO):
         _, omega = project_mean(mu, mu_old, std_old, cfg.trust_region.mean_bound)
         _, eta_cov = project_cov(std, std_old, cfg.trust_region.cov_bound)
         per_state = torch.maximum(omega, eta_cov)
+        self.stats_extra["eta_state_max"] = per_state.max().item()
+        self.stats_extra["eta_state_mean"] = per_state.mean().item()
         eta = per_state.max() if cfg.trust_region.eta_reduction == "max" else per_state.mean()
         eta = min(float(eta), cfg.trust_region.eta_clip)
         return eta, kl.mean().item(), omega.max().item()
