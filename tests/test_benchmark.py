@@ -1,0 +1,281 @@
+"""Benchmark tasks (Gymnasium MuJoCo behind rsl_rl's VecEnv, Point Maze), shifted dynamics, statistics, pipeline."""
+
+import glob
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from trirl_isaac.algo.discriminator import Discriminator
+from trirl_isaac.algo.reward import LearnedReward, RewardChain
+from trirl_isaac.envs.gym_mujoco import (
+    OBS_GROUPS,
+    GymMujocoVecEnv,
+    TaskSpec,
+    demo_features,
+    load_demos,
+    make_env,
+    run_episodes,
+    task_spec,
+)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _benchmark_module():
+    spec = importlib.util.spec_from_file_location("benchmark", os.path.join(ROOT, "scripts", "benchmark.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# ------------------------------------------------------------------------------------------------ the VecEnv wrapper
+@pytest.mark.parametrize("task, obs_dim, act_dim", [("halfcheetah", 17, 6), ("ant", 28, 8), ("pointmaze", 4, 2)])
+def test_wrapper_shapes_and_groups(task: str, obs_dim: int, act_dim: int) -> None:  # ant: 27 + absorbing flag
+    env = make_env(task, 3, seed=0)
+    obs = env.get_observations()
+    assert set(obs.keys()) == set(OBS_GROUPS)
+    assert env.num_actions == act_dim and env.num_envs == 3
+    for g in OBS_GROUPS:
+        assert obs[g].shape == (3, obs_dim) and obs[g].dtype == torch.float32
+    obs, rew, dones, extras = env.step(torch.zeros(3, act_dim))
+    assert rew.shape == (3,) and dones.shape == (3,)
+    assert extras["time_outs"].shape == (3,) and extras["time_outs"].dtype == torch.bool
+    assert set(extras["final_obs"].keys()) == set(OBS_GROUPS)
+    # where no episode ended the pre-reset observation is the returned one
+    assert torch.equal(extras["final_obs"]["policy"], obs["policy"])
+    assert "/true_reward" in extras["log"]
+
+
+def test_time_outs_and_final_obs_match_a_plain_gymnasium_env() -> None:
+    spec = TaskSpec("halfcheetah_short", "HalfCheetah-v5", horizon=5)
+    env = GymMujocoVecEnv(spec, 2, seed=3)
+    ref = gym.make("HalfCheetah-v5", max_episode_steps=5)
+    o_ref, _ = ref.reset(seed=3)
+    assert np.allclose(env.get_observations()["policy"][0].numpy(), o_ref, atol=1e-6)
+    actions = torch.linspace(-0.5, 0.5, 6).expand(2, 6)
+    for _ in range(5):
+        obs, rew, dones, extras = env.step(actions)
+        o_ref, r_ref, term, trunc, _ = ref.step(actions[0].numpy())
+        assert math.isclose(rew[0].item(), r_ref, rel_tol=1e-5, abs_tol=1e-5)
+    assert trunc and not term
+    assert dones.tolist() == [1, 1] and extras["time_outs"].all()
+    # final_obs is the last observation of the finished episode; the returned one is the reset state
+    assert np.allclose(extras["final_obs"]["policy"][0].numpy(), o_ref, atol=1e-5)
+    assert not torch.allclose(obs["policy"][0], extras["final_obs"]["policy"][0])
+    assert len(env.completed_returns) == 2
+
+
+def test_terminations_are_not_time_outs() -> None:
+    env = make_env("hopper", 4, seed=0, absorbing=False)
+    g = torch.Generator().manual_seed(0)
+    seen = 0
+    for _ in range(300):
+        prev = env.get_observations()["policy"]
+        obs, _, dones, extras = env.step(2 * torch.rand(4, 3, generator=g) - 1)
+        ended = dones.bool()
+        assert not extras["time_outs"][ended].any()  # hopper episodes here end by falling, long before 1000 steps
+        if ended.any():
+            seen += int(ended.sum())
+            fin = extras["final_obs"]["policy"][ended]
+            z, angle = fin[:, 0], fin[:, 1]
+            assert ((z <= 0.7) | (angle.abs() >= 0.2) | (fin[:, 1:].abs() >= 100).any(-1)).all()  # unhealthy
+            # and it continues the previous state, unlike the reset observation returned now
+            assert (fin - prev[ended]).abs().max() < (obs["policy"][ended] - prev[ended]).abs().max() + 1.0
+        assert torch.equal(extras["final_obs"]["policy"][~ended], obs["policy"][~ended])
+    assert seen > 0
+
+
+def test_absorbing_state_after_a_termination() -> None:
+    plain, absorbing = make_env("hopper", 2, seed=1, absorbing=False), make_env("hopper", 2, seed=1)
+    assert absorbing.absorbing and absorbing.obs_dim == plain.obs_dim + 1 == 12
+    assert absorbing.get_observations()["policy"][:, -1].eq(0).all()
+    falls = 2 * torch.ones(2, 3)  # full torque: the hopper falls within a few dozen steps
+    returns = []
+    for env in (plain, absorbing):
+        while not env.completed_returns:
+            obs, _, dones, extras = env.step(falls)
+            if env is absorbing and not dones.any() and obs["policy"][0, -1] == 1:
+                # the terminating step led to the absorbing state: zeros with the flag, not an episode end
+                assert obs["policy"][0, :-1].abs().sum() == 0 and extras["final_obs"]["policy"][0, -1] == 1
+                obs, _, dones, extras = env.step(falls)
+                # (absorbing, absorbing) has true reward 0 and ends the episode as a time-out
+                assert dones[0] == 1 and extras["time_outs"][0] and env.last_true_reward[0] == 0
+                assert extras["final_obs"]["policy"][0, -1] == 1 and obs["policy"][0, -1] == 0
+        returns.append(env.completed_returns[0])
+    assert returns[0] == pytest.approx(returns[1], rel=1e-6)
+
+
+def test_absorbing_demo_features() -> None:
+    demos = {
+        "obs": np.ones((5, 2), np.float32),
+        "next_obs": 2 * np.ones((5, 2), np.float32),
+        "actions": np.ones((5, 1), np.float32),
+        "terminals": np.array([0, 0, 1, 0, 0], np.float32),
+    }
+    x = demo_features(demos, "state_next_state", absorbing=True).numpy()
+    assert x.shape == (6, 6)
+    assert np.allclose(x[2], [1, 1, 0, 0, 0, 1])  # the terminal transition leads to the absorbing state
+    assert np.allclose(x[5], [0, 0, 1, 0, 0, 1])  # plus one (absorbing, absorbing) transition
+    assert np.allclose(x[0], [1, 1, 0, 2, 2, 0])
+    assert demo_features(demos, "state_action", absorbing=True).shape == (6, 4)
+
+
+def test_determinism_with_a_seed() -> None:
+    def roll(task: str, seed: int) -> torch.Tensor:
+        env = make_env(task, 2, seed=seed)
+        g = torch.Generator().manual_seed(1)
+        out = []
+        for _ in range(60):
+            obs, rew, _, _ = env.step(2 * torch.rand(2, env.num_actions, generator=g) - 1)
+            out.append(torch.cat([obs["policy"].flatten(), rew]))
+        return torch.stack(out)
+
+    for task in ("hopper", "pointmaze"):
+        assert torch.equal(roll(task, 5), roll(task, 5))
+        assert not torch.equal(roll(task, 5), roll(task, 6))
+
+
+# ------------------------------------------------------------------------------------------------ shifted dynamics
+def test_shifted_variants_change_the_dynamics() -> None:
+    base, mars, wind = (make_env(t, 1, seed=0) for t in ("halfcheetah", "halfcheetah_mars", "halfcheetah_wind"))
+    assert np.allclose(base.unwrapped_model.opt.gravity, [0, 0, -9.81])
+    assert np.allclose(mars.unwrapped_model.opt.gravity, [0, 0, -3.73])
+    assert np.allclose(wind.unwrapped_model.opt.wind, [-5, 0, 0]) and wind.unwrapped_model.opt.density == 1.2
+    a = torch.full((1, 6), 0.3)
+    trajectories = []
+    for env in (base, mars, wind):
+        for _ in range(20):
+            obs, _, _, _ = env.step(a)
+        trajectories.append(obs["policy"])
+    assert not torch.allclose(trajectories[0], trajectories[1]) and not torch.allclose(trajectories[0], trajectories[2])
+
+    ant, disabled = make_env("ant", 1), make_env("ant_disabled", 1)
+    m0, m1 = ant.unwrapped_model, disabled.unwrapped_model
+    names = [m1.joint(m1.actuator_trnid[i, 0]).name for i in range(m1.nu)]
+    gear = dict(zip(names, m1.actuator_gear[:, 0]))
+    assert all(gear[j] == 0 for j in ("hip_1", "ankle_1", "hip_2", "ankle_2"))
+    assert all(gear[j] == 150 for j in ("hip_3", "ankle_3", "hip_4", "ankle_4"))
+    for geom, ratio in (("left_leg_geom", 0.18 / 0.2), ("left_ankle_geom", 0.35 / 0.4), ("back_leg_geom", 1.0)):
+        assert math.isclose(m1.geom(geom).size[1] / m0.geom(geom).size[1], ratio, rel_tol=1e-4)
+
+
+def test_flipped_maze_moves_the_gap() -> None:
+    up = torch.tensor([[0.0, 1.0]])
+    heights = {}
+    for task in ("pointmaze", "pointmaze_flipped"):
+        env = make_env(task, 1, seed=0)
+        env.pos[:] = torch.tensor([[0.75, -0.3]])
+        for _ in range(30):
+            obs, _, _, _ = env.step(up)
+        heights[task] = obs["policy"][0, 1].item()
+    assert heights["pointmaze"] > 0.2  # through the gap on the right
+    assert heights["pointmaze_flipped"] < 0.0  # blocked: the gap is on the left now
+    env = make_env("pointmaze_flipped", 8, seed=0)
+    expert = run_episodes(env, lambda o: env.expert_action(o["policy"]))
+    env = make_env("pointmaze_flipped", 8, seed=0)
+    still = run_episodes(env, lambda o: torch.zeros(8, 2))
+    assert np.mean(expert) > np.mean(still) + 50
+
+
+# ------------------------------------------------------------------------------------------------ learned reward hook
+def test_frozen_learned_reward_replaces_the_reward_and_true_return_is_tracked() -> None:
+    env = make_env("pointmaze", 4, seed=0)
+    disc = Discriminator(8, [16], obs_normalization=False)
+    chain = RewardChain(disc, 3)
+    chain.append(disc, 0.5, 0.0)
+    reward = LearnedReward(chain, "trirl", 1.0)
+    env.install_frozen_reward(reward)
+    true_total = torch.zeros(4, dtype=torch.float64)
+    for _ in range(100):
+        s = env.get_observations()["policy"]
+        obs, rew, dones, extras = env.step(torch.ones(4, 2))
+        expected = reward(torch.cat([s, extras["final_obs"]["policy"]], dim=-1))
+        assert torch.allclose(rew, expected)
+        true_total += env.last_true_reward.double()
+    assert dones.all()
+    assert np.allclose(env.pop_completed_returns(), true_total.numpy())
+    with pytest.raises(ValueError):
+        make_env("halfcheetah", 1).install_frozen_reward(reward)
+
+
+# ------------------------------------------------------------------------------------------------ statistics
+def test_iqm_and_stratified_bootstrap_on_known_numbers() -> None:
+    b = _benchmark_module()
+    assert b.iqm(np.arange(1, 9)) == pytest.approx(4.5)  # middle half of 1..8 is 3, 4, 5, 6
+    assert b.iqm(np.array([0.0, 1.0, 1.0, 100.0])) == pytest.approx(1.0)  # outliers are trimmed
+    # every run of a task scores the same: resampling within tasks cannot move the IQM
+    point, lo, hi = b.stratified_bootstrap_ci([np.full(5, 0.2), np.full(3, 0.9), np.full(4, 0.5)], reps=200)
+    assert point == pytest.approx(b.iqm(np.r_[np.full(5, 0.2), np.full(3, 0.9), np.full(4, 0.5)]))
+    assert lo == pytest.approx(point) and hi == pytest.approx(point)
+    # a large sample: the interval is narrow and covers the true centre
+    rng = np.random.default_rng(0)
+    point, lo, hi = b.stratified_bootstrap_ci([rng.normal(1.0, 0.1, 400), rng.normal(1.0, 0.1, 400)], reps=300)
+    assert lo < 1.0 < hi and hi - lo < 0.05
+    m, lo, hi = b.mean_ci([1.0, 2.0, 3.0])
+    assert m == 2.0 and hi - m == pytest.approx(4.302653 / math.sqrt(3), rel=1e-5)
+
+
+# ------------------------------------------------------------------------------------------------ demonstrations
+DEMOS = sorted(glob.glob(os.path.join(ROOT, "data", "demos", "*.h5")))
+
+
+@pytest.mark.skipif(not DEMOS, reason="no demonstration files (scripts/train_expert.py makes them)")
+@pytest.mark.parametrize("path", DEMOS, ids=[os.path.basename(p) for p in DEMOS])
+def test_demo_files_load_and_match_the_env(path: str) -> None:
+    demos = load_demos(path)
+    task = demos["attrs"]["task"]
+    env = make_env(task, 1, absorbing=False)
+    n = demos["obs"].shape[0]
+    assert demos["obs"].shape == demos["next_obs"].shape == (n, env.obs_dim)
+    assert demos["actions"].shape == (n, env.num_actions)
+    assert demos["obs"].dtype == np.float32
+    assert demo_features(demos, "state_next_state").shape == (n, 2 * env.obs_dim)
+    assert demo_features(demos, "state_action").shape == (n, env.obs_dim + env.num_actions)
+    k = int(demos["terminals"].sum())
+    assert demo_features(demos, absorbing=True).shape == (n + k, 2 * env.obs_dim + 2)
+    assert len(demos["episode_returns"]) == demos["attrs"]["num_episodes"] == int(demos["dones"].sum())
+    assert demos["episode_lengths"].sum() == n and demos["episode_lengths"].max() <= task_spec(task).horizon
+    assert np.isclose(demos["rewards"].sum(), demos["episode_returns"].sum(), rtol=1e-3)
+    assert demos["attrs"]["expert_return"] > demos["attrs"]["random_return"]
+    for key in ("how_made", "seed", "steps", "env_id", "gymnasium_version", "mujoco_version"):
+        assert key in demos["attrs"]
+
+
+# ------------------------------------------------------------------------------------------------ end to end
+def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
+    out = tmp_path / "bench"
+    cmd = [
+        sys.executable,
+        os.path.join(ROOT, "scripts", "benchmark.py"),
+        "--quick",
+        "--retrain",
+        "--transfer",
+        "--speed",
+        "--seeds",
+        "0",
+        "1",
+        "--out",
+        str(out),
+    ]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = (out / "results.md").read_text()
+    assert "| pointmaze |" in table and "| pointmaze_flipped |" in table and "**IQM**" in table
+    blob = json.loads((out / "results.json").read_text())
+    assert {"train", "retrain", "transfer"} <= set(blob["summary"])
+    assert set(blob["summary"]["train"]["iqm"]) == {"trirl", "gail", "airl", "amp"}
+    assert len(blob["runs"]) == 8
+    trirl = [r for r in blob["runs"] if r["algo"] == "trirl"][0]
+    assert {"eta", "eps_tr", "kl_new_old", "dual_estimate"} <= set(trirl["history"][0])
+    assert blob["speed"][0]["ratio_trirl_ppo"] > 0
+    for name in ("curves.png", "trirl_pointmaze.png", "speed.json"):
+        assert (out / name).is_file()
