@@ -38,6 +38,22 @@ def trirl_defaults() -> dict[str, Any]:
     }
 
 
+PPO_SETTINGS: dict[str, Any] = {
+    "value_loss_coef": 1.0,
+    "use_clipped_value_loss": True,
+    "clip_param": 0.2,
+    "entropy_coef": 0.0,
+    "num_learning_epochs": 5,
+    "num_mini_batches": 4,
+    "learning_rate": 3.0e-4,
+    "gamma": 0.99,
+    "lam": 0.95,
+    "desired_kl": 0.01,
+    "max_grad_norm": 1.0,
+}
+"""rsl_rl PPO settings shared by TRIRL's policy step and plain-PPO re-optimisation of a learned reward."""
+
+
 @configclass
 class TrirlAlgorithmCfg(RslRlPpoAlgorithmCfg):
     """PPO settings plus ``trirl_cfg`` (validated by trirl_isaac.algo.config.TrirlCfg when the runner starts)."""
@@ -62,20 +78,7 @@ class TrirlRunnerCfg(RslRlOnPolicyRunnerCfg):
         distribution_cfg=RslRlMLPModelCfg.GaussianDistributionCfg(init_std=0.5, std_type="log"),
     )
     critic = RslRlMLPModelCfg(hidden_dims=[512, 256, 128], activation="elu", obs_normalization=True)
-    algorithm = TrirlAlgorithmCfg(
-        value_loss_coef=1.0,
-        use_clipped_value_loss=True,
-        clip_param=0.2,
-        entropy_coef=0.0,
-        num_learning_epochs=5,
-        num_mini_batches=4,
-        learning_rate=3.0e-4,
-        schedule="fixed",
-        gamma=0.99,
-        lam=0.95,
-        desired_kl=0.01,
-        max_grad_norm=1.0,
-    )
+    algorithm = TrirlAlgorithmCfg(**PPO_SETTINGS, schedule="fixed")
 
 
 @configclass
@@ -85,17 +88,5 @@ class PpoRetrainRunnerCfg(TrirlRunnerCfg):
     def __post_init__(self):
         super().__post_init__()
         self.experiment_name = "retrain"
-        self.algorithm = RslRlPpoAlgorithmCfg(
-            value_loss_coef=1.0,
-            use_clipped_value_loss=True,
-            clip_param=0.2,
-            entropy_coef=0.0,
-            num_learning_epochs=5,
-            num_mini_batches=4,
-            learning_rate=3.0e-4,
-            schedule="adaptive",
-            gamma=0.99,
-            lam=0.95,
-            desired_kl=0.01,
-            max_grad_norm=1.0,
-        )
+        # the same PPO settings as TRIRL's policy step, with rsl_rl's KL-adaptive learning rate
+        self.algorithm = RslRlPpoAlgorithmCfg(**PPO_SETTINGS, schedule="adaptive")
