@@ -114,6 +114,40 @@ def agent_cfg(algo: str, quick: bool = False) -> dict[str, Any]:
     return cfg
 
 
+TRIRL_ONLY_KEYS = ("eps", "chain_length", "trust_region", "approximator", "policy_update")
+"""trirl_cfg entries the baselines never read (their policy step is plain PPO on the latest D)."""
+
+
+def settings_used(budget: dict[str, Any], algo: str) -> dict[str, Any]:
+    """The part of a run's budget that ``algo`` reads: a saved run is reused only when this part is unchanged, so
+    retuning TRIRL's trust region does not throw away baseline runs that never read it."""
+    used = json.loads(json.dumps(budget))
+    if algo != "trirl":
+        tc = used.get("agent", {}).get("algorithm", {}).get("trirl_cfg", {})
+        for key in TRIRL_ONLY_KEYS:
+            tc.pop(key, None)
+    return used
+
+
+def apply_trirl_overrides(items: list[str]) -> None:
+    """Set ``key[.sub]=value`` entries of BENCH_AGENT's trirl_cfg (numbers parsed as floats); unknown keys fail."""
+    tc = BENCH_AGENT["algorithm"]["trirl_cfg"]
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--trirl expects KEY=VALUE, got {item!r}")
+        *parents, leaf = key.split(".")
+        node = tc
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+            if not isinstance(node, dict):
+                raise SystemExit(f"--trirl {key}: no settings group {part!r} in trirl_cfg")
+        if leaf not in node:
+            raise SystemExit(f"--trirl {key}: unknown setting (known: {sorted(node)})")
+        old = node[leaf]
+        node[leaf] = type(old)(float(value)) if isinstance(old, (int, float)) and not isinstance(old, bool) else value
+
+
 def ppo_cfg(quick: bool = False) -> dict[str, Any]:
     """Plain rsl_rl PPO with the same networks and settings (re-optimisation of a frozen learned reward)."""
     cfg = agent_cfg("gail", quick)
@@ -539,11 +573,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--curve_points", type=int, default=10)
     p.add_argument("--demo_dir", default=os.path.join("data", "demos"))
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument(
+        "--trirl",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override TRIRL settings for an ablation, e.g. eps=0.1 trust_region.mean_bound=2e-4 (use its own --out)",
+    )
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.tasks is None:
         args.tasks = ["pointmaze"] if args.quick else ["pointmaze", "halfcheetah", "hopper", "walker2d", "ant"]
+    apply_trirl_overrides(args.trirl)
     args.task_steps = dict(kv.split("=") for kv in args.task_steps)
     args.task_steps = {k: int(float(v)) for k, v in args.task_steps.items()}
     if args.quick:
@@ -587,7 +629,7 @@ def main(argv: list[str] | None = None) -> None:
                     if os.path.isfile(path):
                         with open(path) as f:
                             saved = json.load(f)
-                        if saved.get("budget") == json.loads(json.dumps(budget)):
+                        if settings_used(saved.get("budget", {}), algo) == settings_used(budget, algo):
                             runs.append(saved)
                             continue
                     if args.report_only:

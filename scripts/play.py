@@ -4,10 +4,10 @@
     python scripts/play.py --task TRIRL-Go2-Walk-Play --checkpoint logs/rsl_rl/trirl_go2_walk/<run>/model_500.pt
 
 With a display the run opens Isaac Lab's Newton viewer; headless (or --viewer off) it records the rollout as a motion
-clip (``exported/play_*.h5``, our HDF5 schema) plus a stick-figure contact sheet (PNG) and exits. The export goes to
-``exported/`` beside the checkpoint: policy.onnx (dynamic batch, normaliser baked in, metadata in the ONNX
-properties), policy.pt (TorchScript) and policy.json (joint order, default pose, action scale, observation layout,
-control dt, PD gains); ONNX Runtime is checked against torch on random observations.
+clip (``exported/play_*.h5``, our HDF5 schema) plus a stick-figure contact sheet (PNG) and animation (GIF) and exits.
+The export goes to ``exported/`` beside the checkpoint: policy.onnx (dynamic batch, normaliser baked in, metadata in
+the ONNX properties), policy.pt (TorchScript) and policy.json (joint order, default pose, action scale, observation
+layout, control dt, PD gains); ONNX Runtime is checked against torch on random observations.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> None:
 
     import trirl_isaac.tasks  # noqa: F401
     from trirl_isaac.algo.runner import TrirlRunner
-    from trirl_isaac.motion.render import render_contact_sheet
+    from trirl_isaac.motion.kinematics import ROBOTS
+    from trirl_isaac.motion.render import render_animation, render_contact_sheet
     from trirl_isaac.motion.schema import save_motion_file
     from trirl_isaac.tasks.imitation.export import export_policy
     from trirl_isaac.tasks.imitation.recording import record_rollout
@@ -107,13 +108,17 @@ def main(argv: list[str] | None = None) -> None:
                 args.steps,
                 list(range(min(4, env.num_envs))),
                 "play",
-                how_made=f"rollout of {os.path.abspath(ckpt)} in {args.task}",
+                how_made=f"rollout of {os.path.basename(ckpt)} in {args.task}",
+                key_bodies=list(ROBOTS[env_cfg.robot_name].key_bodies),
             )
+            if not clips:
+                sys.exit(f"[play] every recorded episode ended within one step: nothing recorded to {out_dir}")
             path = os.path.join(out_dir, f"play_{stamp}.h5")
             save_motion_file(path, env_cfg.robot_name, clips)
             print(f"[play] headless: recorded {len(clips)} clip(s) of up to {args.steps} steps to {path}", flush=True)
             png = render_contact_sheet(path, path.replace(".h5", ".png"))
-            print(f"[play] contact sheet: {png}", flush=True)
+            gif = render_animation(path, path.replace(".h5", ".gif"))
+            print(f"[play] contact sheet: {png}; animation: {gif}", flush=True)
         env.close()
 
 

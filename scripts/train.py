@@ -4,9 +4,13 @@
     python scripts/train.py --task TRIRL-Go2-Walk --num_envs 64 --max_iterations 100 agent.algorithm.learning_rate=1e-4
     python scripts/train.py --task TRIRL-G1-Run --resume latest      # continue the newest run of this task
     python scripts/train.py --task TRIRL-G1-Walk --agent ppo --reward logs/rsl_rl/trirl_g1_walk/<run>/reward_2999.pt
+    python scripts/train.py --task TRIRL-Go2-Walk --video --video_interval 2000 --video_length 200
 
 Extra ``key=value`` arguments are Isaac Lab Hydra overrides (``env.…`` / ``agent.…``). Logs go to
 ``logs/rsl_rl/<experiment>/<timestamp>/`` (tensorboard events, params/env.yaml + agent.yaml, model_*.pt, reward_*.pt).
+``--video`` records env 0 every ``--video_interval`` environment steps for ``--video_length`` steps into
+``<run>/videos/train/step-<n>.h5`` (a motion clip) and ``step-<n>.gif`` (animated stick figure, rendered on the CPU from
+MuJoCo kinematics, so it works headless and kit-less; Isaac Lab's camera videos need Isaac Sim's renderer).
 """
 
 from __future__ import annotations
@@ -39,10 +43,17 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     p.add_argument("--resume", nargs="?", const="latest", help="checkpoint path, or 'latest' run of this task")
     p.add_argument("--log_root", default="logs", help="logs go to <log_root>/rsl_rl/<experiment>/<timestamp>/")
     p.add_argument("--run_name", default="", help="suffix of the run folder")
+    p.add_argument(
+        "--video", action="store_true", help="record training rollouts (clip + GIF) under <run>/videos/train"
+    )
+    p.add_argument("--video_length", type=int, default=200, help="steps per recording")
+    p.add_argument("--video_interval", type=int, default=2000, help="environment steps between recordings")
     args, rest = p.parse_known_args(argv)
     bad = [a for a in rest if "=" not in a]
     if bad:
         p.error(f"unrecognised arguments {bad} (Hydra overrides look like env.scene.num_envs=64)")
+    if args.video and (args.video_length < 2 or args.video_interval < 1):
+        p.error("--video_length must be >= 2 and --video_interval >= 1")
     if args.agent == "ppo" and not args.reward:
         p.error("--agent ppo re-optimises a learned reward: pass --reward <reward_*.pt or model_*.pt>")
     return args, rest
@@ -112,6 +123,19 @@ def main(argv: list[str] | None = None) -> None:
     with launch_simulation(env_cfg, {}):
         env = gym.make(args.task, cfg=env_cfg)
         env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
+        if args.video:
+            from trirl_isaac.motion.kinematics import ROBOTS
+            from trirl_isaac.tasks.imitation.recording import TrainingVideoRecorder
+
+            robot_name = env_cfg.robot_name
+            TrainingVideoRecorder(
+                env,
+                os.path.join(log_dir, "videos", "train"),
+                robot_name,
+                list(ROBOTS[robot_name].key_bodies),
+                length=args.video_length,
+                interval=args.video_interval,
+            )
         train_cfg = to_dict(agent_cfg)
         if reward is not None:
             runner = OnPolicyRunner(env, train_cfg, log_dir=log_dir, device=device)

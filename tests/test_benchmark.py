@@ -249,6 +249,35 @@ def test_demo_files_load_and_match_the_env(path: str) -> None:
         assert key in demos["attrs"]
 
 
+def test_saved_runs_are_reused_only_when_the_settings_they_read_are_unchanged() -> None:
+    b = _benchmark_module()
+    old = {"steps": 1000, "agent": b.agent_cfg("trirl")}
+    new = json.loads(json.dumps(old))
+    new["agent"]["algorithm"]["trirl_cfg"]["trust_region"]["mean_bound"] *= 0.5
+    new["agent"]["algorithm"]["trirl_cfg"]["eps"] = 0.25
+    assert b.settings_used(old, "gail") == b.settings_used(new, "gail")  # plain-PPO baselines never read them
+    assert b.settings_used(old, "trirl") != b.settings_used(new, "trirl")
+    new["agent"]["algorithm"]["trirl_cfg"]["discriminator"]["learning_rate"] *= 2  # every method reads D's settings
+    assert b.settings_used(old, "gail") != b.settings_used(new, "gail")
+    new = json.loads(json.dumps(old))
+    new["steps"] = 2000
+    assert b.settings_used(old, "airl") != b.settings_used(new, "airl")
+
+
+def test_trirl_overrides_change_only_the_named_settings() -> None:
+    b = _benchmark_module()
+    before = json.loads(json.dumps(b.BENCH_AGENT))
+    b.apply_trirl_overrides(["eps=0.1", "trust_region.mean_bound=2e-4", "chain_length=20"])
+    tc = b.BENCH_AGENT["algorithm"]["trirl_cfg"]
+    assert tc["eps"] == 0.1 and tc["trust_region"]["mean_bound"] == 2e-4 and tc["chain_length"] == 20
+    assert isinstance(tc["chain_length"], int)
+    tc_before = before["algorithm"]["trirl_cfg"]
+    assert tc["trust_region"]["cov_bound"] == tc_before["trust_region"]["cov_bound"]
+    for bad, message in (("epsilon=0.1", "unknown setting"), ("eps", "KEY=VALUE"), ("nope.x=1", "no settings group")):
+        with pytest.raises(SystemExit, match=message):
+            b.apply_trirl_overrides([bad])
+
+
 # ------------------------------------------------------------------------------------------------ end to end
 def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
     out = tmp_path / "bench"

@@ -74,3 +74,47 @@ def test_shipped_clip_plays_kinematically_in_the_simulator(task, tmp_path) -> No
     # of tests/test_motion.py (soles within 2 cm of the ground in stance, no penetration) hold in the simulator.
     # Measured: Go2 1e-7 m; G1 2.4e-3 m (walk) and 9.0e-3 m (run) at the largest joint angles.
     assert r["max_key_body_error_m"] < 1.5e-2
+
+
+def test_train_with_video_then_play_headless(tmp_path) -> None:
+    """The user's commands end to end: train.py --video, then play.py headless (export + recording)."""
+    import h5py
+
+    from trirl_isaac.motion.schema import load_motion_file
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    logs = str(tmp_path / "logs")
+
+    def script(name: str, *argv: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, os.path.join(root, "scripts", name), *argv],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=str(tmp_path),
+        )
+        assert proc.returncode == 0, f"{name} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        return proc.stdout
+
+    common = ["--task", "TRIRL-Go2-Walk", "--device", "cpu", "--log_root", logs]
+    script("train.py", *common, "--num_envs", "4", "--max_iterations", "2", "--video", "--video_interval", "30",
+           "--video_length", "8", "agent.num_steps_per_env=24", "agent.save_interval=1")  # fmt: skip
+    (run,) = (tmp_path / "logs" / "rsl_rl" / "trirl_go2_walk").iterdir()
+    assert (run / "model_1.pt").is_file() and (run / "reward_1.pt").is_file()
+    videos = sorted(p.name for p in (run / "videos" / "train").iterdir())
+    # 2 iterations x 24 steps = 48 env steps: recordings start at steps 0 and 30 (unless env 0 reset first)
+    assert "step-0000000.h5" in videos and "step-0000000.gif" in videos and "step-0000030.h5" in videos
+    (clip,) = load_motion_file(str(run / "videos" / "train" / "step-0000000.h5"), None)
+    assert 2 <= clip.num_frames <= 9 and clip.fps == 50.0
+    with open(run / "videos" / "train" / "step-0000000.gif", "rb") as f:
+        assert f.read(6) in (b"GIF87a", b"GIF89a")
+
+    out = script("play.py", "--task", "TRIRL-Go2-Walk-Play", "--checkpoint", "latest", "--log_root", logs,
+                 "--device", "cpu", "--viewer", "off", "--num_envs", "2", "--steps", "12")  # fmt: skip
+    exported = run / "exported"
+    assert {"policy.onnx", "policy.pt", "policy.json"} <= {p.name for p in exported.iterdir()}
+    (recording,) = exported.glob("play_*.h5")
+    assert recording.with_suffix(".gif").is_file() and recording.with_suffix(".png").is_file()
+    with h5py.File(recording) as f:
+        assert f.attrs["robot"] == "go2"
+    assert "ONNX vs torch max |diff|" in out

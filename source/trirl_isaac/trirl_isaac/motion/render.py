@@ -1,4 +1,5 @@
-"""Contact sheets of motion clips: stick figures (side and top views) and foot heights from MuJoCo kinematics."""
+"""Pictures of motion clips from MuJoCo kinematics, no OpenGL needed: contact sheets (stick figures in side and top
+views, foot heights) and animated stick-figure GIFs (the headless "video" of play.py and train.py --video)."""
 
 from __future__ import annotations
 
@@ -41,19 +42,7 @@ def render_contact_sheet(
     path: str, out: str, clip_name: str | None = None, frames_shown: int = 8, mjcf: str | None = None
 ) -> str:
     """Render one clip of a motion file (default: the first) to a PNG at ``out``; returns ``out``."""
-    robot = read_file_robot(path)
-    kin = Kinematics(resolve_mjcf(mjcf or robot))
-    clips = load_motion_file(path, None, clips=[clip_name] if clip_name else None)
-    clip = clips[0]
-    feet = list(ROBOTS[robot].feet) if robot in ROBOTS else []
-    qpos = kin.qpos(clip.root_pos, clip.root_quat, clip.joint_pos, clip.joint_names)
-    pos, _ = kin.forward(qpos)
-    names = kin.body_names
-    edges = [
-        (names.index(n), names.index(kin.body_parent[n]), side_of(n)) for n in names if kin.body_parent[n] in names
-    ]
-    feet_idx = [names.index(f) for f in feet]
-    soles = kin.sole_heights(qpos, feet) if feet else np.zeros((clip.num_frames, 0))
+    robot, clip, pos, edges, feet, feet_idx, soles = _figure_data(path, clip_name, mjcf)
     contact = soles < CONTACT_HEIGHT
     t = np.arange(clip.num_frames) / clip.fps
 
@@ -103,5 +92,65 @@ def render_contact_sheet(
     ax.legend(fontsize=7, ncol=3)
     fig.tight_layout()
     fig.savefig(out, dpi=90)
+    plt.close(fig)
+    return out
+
+
+def _figure_data(path: str, clip_name: str | None, mjcf: str | None):
+    """(robot, clip, body positions (T, B, 3), stick edges, feet, feet indices, sole heights) of one clip of a file."""
+    robot = read_file_robot(path)
+    kin = Kinematics(resolve_mjcf(mjcf or robot))
+    clip = load_motion_file(path, None, clips=[clip_name] if clip_name else None)[0]
+    feet = list(ROBOTS[robot].feet) if robot in ROBOTS else []
+    qpos = kin.qpos(clip.root_pos, clip.root_quat, clip.joint_pos, clip.joint_names)
+    pos, _ = kin.forward(qpos)
+    names = kin.body_names
+    edges = [
+        (names.index(n), names.index(kin.body_parent[n]), side_of(n)) for n in names if kin.body_parent[n] in names
+    ]
+    feet_idx = [names.index(f) for f in feet]
+    soles = kin.sole_heights(qpos, feet) if feet else np.zeros((clip.num_frames, 0))
+    return robot, clip, pos, edges, feet, feet_idx, soles
+
+
+def render_animation(
+    path: str, out: str, clip_name: str | None = None, mjcf: str | None = None, fps: float = 25.0, max_seconds=20.0
+) -> str:
+    """Animate one clip of a motion file (default: the first) as a GIF at ``out``: side and top views that follow
+    the root, sole contacts marked, the time and root speed in the title. Returns ``out``.
+
+    Frames are taken at ``fps`` (the clip is subsampled, never interpolated) for at most ``max_seconds``.
+    """
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    if fps <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    robot, clip, pos, edges, feet, feet_idx, soles = _figure_data(path, clip_name, mjcf)
+    contact = soles < CONTACT_HEIGHT
+    stride = max(1, int(round(clip.fps / fps)))
+    frames = np.arange(0, min(clip.num_frames, int(max_seconds * clip.fps) + 1), stride)
+    extent = np.abs(pos - pos[:, :1]).max() + 0.05
+    speed = np.linalg.norm(clip.root_lin_vel[:, :2], axis=-1)
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4))
+
+    def show(f: int) -> None:
+        c = pos[f, 0]
+        for ax, ax_pair in zip(axes, ((0, 2), (0, 1))):
+            ax.clear()
+            draw(ax, pos[f], edges, ax_pair, feet_idx, contact[f])
+            ax.set_xlim(c[ax_pair[0]] - extent, c[ax_pair[0]] + extent)
+            if ax_pair[1] == 2:
+                ax.set_ylim(-0.05, 2 * extent)
+                ax.axhline(0.0, color="0.5", lw=0.8)
+            else:
+                ax.set_ylim(c[1] - extent, c[1] + extent)
+            ax.set_aspect("equal")
+            ax.tick_params(labelsize=6)
+        axes[0].set_title("side (x-z)", fontsize=8)
+        axes[1].set_title("top (x-y)", fontsize=8)
+        fig.suptitle(f"{robot} [{clip.name}]  t={f / clip.fps:5.2f} s  root speed {speed[f]:.2f} m/s", fontsize=9)
+
+    anim = FuncAnimation(fig, show, frames=frames, interval=1000.0 * stride / clip.fps)
+    anim.save(out, writer=PillowWriter(fps=clip.fps / stride))
     plt.close(fig)
     return out

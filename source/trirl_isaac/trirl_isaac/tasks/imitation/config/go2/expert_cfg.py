@@ -16,6 +16,9 @@ from trirl_isaac.assets import GO2_CFG, GO2_NCONMAX, GO2_NJMAX, set_mjwarp_limit
 class Go2VelocityExpertEnvCfg(UnitreeGo2FlatEnvCfg):
     """Forward walking at 1.0 m/s with Isaac Lab's velocity-tracking rewards."""
 
+    robot_name: str = "go2"
+    """Kinematic model name (clip recording, train.py --video)."""
+
     def __post_init__(self):
         super().__post_init__()
         self.scene.robot = GO2_CFG.replace(prim_path="{ENV_REGEX_NS}/Robot")
