@@ -36,27 +36,16 @@ import numpy as np
 import scipy.stats
 import torch
 
+from trirl_isaac.envs.gym_mujoco import actor_critic_cfg
+
 ALGOS = ("trirl", "gail", "airl", "amp")
 
 # ---------------------------------------------------------------------------------------------- configuration
 BENCH_AGENT: dict[str, Any] = {
     "num_steps_per_env": 128,
     "save_interval": 10**9,
-    "obs_groups": {"actor": ["policy"], "critic": ["critic"]},
     "check_for_nan": False,
-    "actor": {
-        "class_name": "rsl_rl.models.MLPModel",
-        "hidden_dims": [64, 64],
-        "activation": "tanh",
-        "obs_normalization": True,
-        "distribution_cfg": {"class_name": "GaussianDistribution", "init_std": 1.0, "std_type": "log"},
-    },
-    "critic": {
-        "class_name": "rsl_rl.models.MLPModel",
-        "hidden_dims": [64, 64],
-        "activation": "tanh",
-        "obs_normalization": True,
-    },
+    **actor_critic_cfg(),
     "algorithm": {
         "class_name": "trirl_isaac.algo.trirl:TRIRL",
         "num_learning_epochs": 10,

@@ -33,6 +33,7 @@ from tensordict import TensorDict
 from trirl_isaac.envs.gym_mujoco import (
     BenchmarkVecEnv,
     PointMazeEnv,
+    actor_critic_cfg,
     make_env,
     run_episodes,
     task_spec,
@@ -43,21 +44,8 @@ EXPERT_PPO: dict = {
     "num_envs": 16,
     "num_steps_per_env": 128,
     "save_interval": 10**9,
-    "obs_groups": {"actor": ["policy"], "critic": ["critic"]},
     "check_for_nan": False,
-    "actor": {
-        "class_name": "rsl_rl.models.MLPModel",
-        "hidden_dims": [64, 64],
-        "activation": "tanh",
-        "obs_normalization": True,
-        "distribution_cfg": {"class_name": "GaussianDistribution", "init_std": 1.0, "std_type": "log"},
-    },
-    "critic": {
-        "class_name": "rsl_rl.models.MLPModel",
-        "hidden_dims": [64, 64],
-        "activation": "tanh",
-        "obs_normalization": True,
-    },
+    **actor_critic_cfg(),
     "algorithm": {
         "class_name": "PPO",
         "num_learning_epochs": 10,

@@ -88,6 +88,21 @@ for _spec in TASKS.values():
         TRANSFER_VARIANTS.setdefault(_spec.base, []).append(_spec.name)
 
 
+def actor_critic_cfg(hidden_dims: tuple[int, ...] = (64, 64)) -> dict[str, Any]:
+    """rsl_rl actor/critic settings shared by the experts and every benchmarked algorithm: tanh MLPs with input
+    normalisation, a state-independent Gaussian (log-std, initial std 1)."""
+    mlp = {"class_name": "rsl_rl.models.MLPModel", "hidden_dims": list(hidden_dims), "activation": "tanh"}
+    return {
+        "obs_groups": {"actor": ["policy"], "critic": ["critic"]},
+        "actor": mlp
+        | {
+            "obs_normalization": True,
+            "distribution_cfg": {"class_name": "GaussianDistribution", "init_std": 1.0, "std_type": "log"},
+        },
+        "critic": mlp | {"obs_normalization": True},
+    }
+
+
 def task_spec(task: str) -> TaskSpec:
     """The registered task called ``task`` (a KeyError lists the known names)."""
     if task not in TASKS:
