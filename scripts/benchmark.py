@@ -36,7 +36,7 @@ import numpy as np
 import scipy.stats
 import torch
 
-from trirl_isaac.envs.gym_mujoco import actor_critic_cfg
+from trirl_isaac.envs.gym_mujoco import actor_critic_cfg, ppo_cfg_settings
 
 ALGOS = ("trirl", "gail", "airl", "amp")
 
@@ -48,18 +48,7 @@ BENCH_AGENT: dict[str, Any] = {
     **actor_critic_cfg(),
     "algorithm": {
         "class_name": "trirl_isaac.algo.trirl:TRIRL",
-        "num_learning_epochs": 10,
-        "num_mini_batches": 8,
-        "clip_param": 0.2,
-        "gamma": 0.99,
-        "lam": 0.95,
-        "value_loss_coef": 0.5,
-        "entropy_coef": 0.0,
-        "learning_rate": 3.0e-4,
-        "max_grad_norm": 0.5,
-        "schedule": "fixed",
-        "desired_kl": None,
-        "use_clipped_value_loss": False,
+        **ppo_cfg_settings(num_mini_batches=8),
         "trirl_cfg": {
             "method": "trirl",
             "policy_update": "trpl",

@@ -35,6 +35,7 @@ from trirl_isaac.envs.gym_mujoco import (
     PointMazeEnv,
     actor_critic_cfg,
     make_env,
+    ppo_cfg_settings,
     run_episodes,
     task_spec,
     uniform_random_policy,
@@ -48,18 +49,7 @@ EXPERT_PPO: dict = {
     **actor_critic_cfg(),
     "algorithm": {
         "class_name": "PPO",
-        "num_learning_epochs": 10,
-        "num_mini_batches": 32,
-        "clip_param": 0.2,
-        "gamma": 0.99,
-        "lam": 0.95,
-        "value_loss_coef": 0.5,
-        "entropy_coef": 0.0,
-        "learning_rate": 3.0e-4,
-        "max_grad_norm": 0.5,
-        "schedule": "fixed",
-        "desired_kl": None,
-        "use_clipped_value_loss": False,
+        **ppo_cfg_settings(num_mini_batches=32),
     },
 }
 

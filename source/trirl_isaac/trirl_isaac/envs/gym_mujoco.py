@@ -103,6 +103,24 @@ def actor_critic_cfg(hidden_dims: tuple[int, ...] = (64, 64)) -> dict[str, Any]:
     }
 
 
+def ppo_cfg_settings(num_mini_batches: int = 8) -> dict[str, Any]:
+    """rsl_rl PPO settings shared by the experts and the benchmark's policy step (no entropy bonus, fixed lr)."""
+    return {
+        "num_learning_epochs": 10,
+        "num_mini_batches": num_mini_batches,
+        "clip_param": 0.2,
+        "gamma": 0.99,
+        "lam": 0.95,
+        "value_loss_coef": 0.5,
+        "entropy_coef": 0.0,
+        "learning_rate": 3.0e-4,
+        "max_grad_norm": 0.5,
+        "schedule": "fixed",
+        "desired_kl": None,
+        "use_clipped_value_loss": False,
+    }
+
+
 def task_spec(task: str) -> TaskSpec:
     """The registered task called ``task`` (a KeyError lists the known names)."""
     if task not in TASKS:

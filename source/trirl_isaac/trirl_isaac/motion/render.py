@@ -114,7 +114,12 @@ def _figure_data(path: str, clip_name: str | None, mjcf: str | None):
 
 
 def render_animation(
-    path: str, out: str, clip_name: str | None = None, mjcf: str | None = None, fps: float = 25.0, max_seconds=20.0
+    path: str,
+    out: str,
+    clip_name: str | None = None,
+    mjcf: str | None = None,
+    fps: float = 25.0,
+    max_seconds: float = 20.0,
 ) -> str:
     """Animate one clip of a motion file (default: the first) as a GIF at ``out``: side and top views that follow
     the root, sole contacts marked, the time and root speed in the title. Returns ``out``.
