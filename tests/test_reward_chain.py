@@ -153,3 +153,67 @@ def test_baseline_transforms() -> None:
     torch.testing.assert_close(transform("gail", d), -torch.log(1 - torch.sigmoid(d)))
     torch.testing.assert_close(transform("amp", d), torch.clamp(1 - 0.25 * (d - 1) ** 2, min=0))
     assert torch.equal(transform("trirl", d), d) and torch.equal(transform("airl", d), d)
+
+
+@pytest.mark.parametrize("approx", [None, ApproximatorCfg(hidden_dims=[8], num_steps=2, batch_size=32, evict_chunk=3)])
+def test_stacked_buffer_follows_appends_evictions_and_loads(approx) -> None:
+    discs = [_random_disc(seed=k) for k in range(11)]
+    chain = RewardChain(discs[0], chain_length=4, approximator=approx)
+    x = torch.randn(64, 6)
+    window: list[Discriminator] = []
+    for d in discs:
+        chain.append(d, 0.5, eta=0.0, data=x)
+        window = (window + [d])[-len(chain) :]
+        expected = {k: torch.stack([s[k] for s in chain.snapshots]) for k in chain.snapshots[0]}
+        stacked = chain._stack()
+        assert stacked.keys() == expected.keys()
+        for k in expected:
+            assert torch.equal(stacked[k], expected[k]), k
+        torch.testing.assert_close(chain.logits(x), torch.stack([w.eval()(x) for w in window]))
+    assert chain.num_evicted == 11 - len(chain)
+    clone = RewardChain(discs[0], chain_length=4, approximator=approx)
+    clone.load_state_dict(chain.state_dict())
+    torch.testing.assert_close(clone(x), chain(x))
+    clone.append(discs[3], 0.2, eta=1.0, data=x)  # the rebuilt buffer keeps taking appends
+    torch.testing.assert_close(clone.logits(x)[-1], discs[3].eval()(x))
+
+
+def test_chunked_evaluation_equals_one_batch(monkeypatch) -> None:
+    import trirl_isaac.algo.reward as reward_module
+
+    discs = [_random_disc(seed=k) for k in range(5)]
+    chain = RewardChain(discs[0], chain_length=10)
+    for d in discs:
+        chain.append(d, 0.3, eta=0.0)
+    x = torch.randn(1000, 6)
+    whole = chain.logits(x)
+    monkeypatch.setattr(reward_module, "_CHUNK_ELEMENTS_CPU", 5 * 16 * 7)  # 7 rows per chunk: 143 chunks
+    calls = []
+    real_cat = torch.cat
+    monkeypatch.setattr(torch, "cat", lambda parts, dim=0: calls.append(len(parts)) or real_cat(parts, dim=dim))
+    chunked = chain.logits(x)
+    assert calls == [143]
+    torch.testing.assert_close(chunked, whole)
+
+
+def test_distillation_is_skipped_only_when_the_history_weight_is_negligible() -> None:
+    x = torch.randn(512, 6)
+    approx = ApproximatorCfg(hidden_dims=[16], num_steps=20, batch_size=128, evict_chunk=2, skip_below=1e-5)
+    discs = [_random_disc(seed=k) for k in range(24)]
+    # eps_tr = 0.5: after the 21st append evicts 2, the 19 left weigh the history 0.5^19 = 1.9e-6 < skip_below
+    fast = RewardChain(discs[0], chain_length=20, approximator=approx)
+    for d in discs[:21]:
+        fast.append(d, 0.5, eta=0.0, data=x)
+    assert fast.num_evicted == 2 and fast.num_distilled == 0 and not fast.base_active
+    assert fast.history_weight() == pytest.approx(0.5**19)
+    full = _recursive(discs[:21], [0.5] * 21, x)
+    assert (fast(x) - full).abs().max() < 1e-5 * (1 + full.abs().max())
+    # a small step (large eta) keeps a long memory: the same eviction distils
+    slow = RewardChain(discs[0], chain_length=20, approximator=approx)
+    for d in discs[:21]:
+        slow.append(d, 0.05, eta=9.0, data=x)
+    assert slow.num_distilled == 1 and slow.base_active and slow.history_weight() > 0.3
+    never = RewardChain(discs[0], chain_length=20, approximator=ApproximatorCfg(**{**vars(approx), "skip_below": 0.0}))
+    for d in discs[:21]:
+        never.append(d, 0.5, eta=0.0, data=x)
+    assert never.num_distilled == 1 and never.base_active

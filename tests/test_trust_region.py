@@ -64,3 +64,26 @@ def test_gaussian_kl_matches_torch() -> None:
         torch.distributions.Normal(mu_p, s_p), torch.distributions.Normal(mu_q, s_q)
     )
     torch.testing.assert_close(gaussian_kl(mu_p, s_p, mu_q, s_q), ref.sum(-1))
+
+
+def test_cov_projection_with_a_state_independent_std_matches_the_per_state_solution() -> None:
+    torch.manual_seed(0)
+    for trial in range(20):  # the shared-row grid solve agrees with per-state bisection
+        row_old = torch.rand(6) + 0.2
+        row = row_old * torch.exp(torch.randn(6) * 0.5)
+        bound = float(torch.rand(()) * 0.01 + 1e-4)
+        std_old, std = row_old.expand(200, 6).clone(), row.expand(200, 6)
+        std_p, eta = project_cov(std, std_old, bound)  # solved once (grid) and broadcast
+        single_p, single_eta = project_cov(row[None], row_old[None], bound)  # one state: per-state bisection
+        assert eta.shape == (200,) and torch.equal(eta, eta[:1].expand(200))
+        torch.testing.assert_close(eta, single_eta.expand(200), rtol=1e-6, atol=1e-9)
+        torch.testing.assert_close(std_p, single_p.expand(200, 6), rtol=1e-6, atol=1e-9)
+        if single_eta.item() > 0:
+            torch.testing.assert_close(cov_kl_part(std_p, std_old), torch.full((200,), bound), rtol=1e-4, atol=1e-8)
+    # rows that differ are solved each on its own (the shared-row shortcut must not apply)
+    mixed = std.clone()
+    mixed[7] = row_old * 3.0
+    mixed_p, mixed_eta = project_cov(mixed, std_old, 0.003)
+    ref_p, ref_eta = project_cov(mixed[7:8], std_old[7:8], 0.003)
+    assert torch.equal(mixed_eta[7], ref_eta[0]) and mixed_eta[7] != mixed_eta[0]
+    torch.testing.assert_close(cov_kl_part(mixed_p, std_old), torch.full((200,), 0.003), rtol=1e-4, atol=1e-8)

@@ -69,6 +69,13 @@ class ApproximatorCfg:
     evict_chunk: int = 10
     """Snapshots evicted (and distilled) at once when the window is full: the distillation cost is paid every
     evict_chunk iterations instead of every iteration; the window then holds K - evict_chunk + 1 .. K snapshots."""
+    skip_below: float = 1.0e-3
+    """Skip the distillation (drop the history, the fold restarting from 0) when the weight the reward gives the
+    history, prod_j (1 - eps_j) over the window after the eviction, is below this. The weight only shrinks as
+    snapshots are appended, so the reward can never move by more than this fraction of the history's value: less
+    than the approximator's own regression error. Robot tasks (eta ~ 2-4, eps_tr ~ 0.1-0.15, K = 100) give
+    weights ~1e-5; a tight trust region (eta >~ 8, eps_tr <~ 0.05) keeps the history and distils. 0 always
+    distils."""
 
 
 @dataclass
@@ -143,6 +150,8 @@ class TrirlCfg:
             _positive_int("approximator.num_steps", a.num_steps)
             _positive_int("approximator.batch_size", a.batch_size)
             _positive_int("approximator.evict_chunk", a.evict_chunk)
+            if not 0.0 <= a.skip_below < 1.0:
+                raise ConfigError(f"trirl_cfg.approximator.skip_below must lie in [0, 1), got {a.skip_below}")
             if a.evict_chunk > self.chain_length:
                 raise ConfigError(
                     f"trirl_cfg.approximator.evict_chunk ({a.evict_chunk}) must not exceed "

@@ -25,6 +25,9 @@ from trirl_isaac.algo.config import ApproximatorCfg
 from trirl_isaac.algo.discriminator import Discriminator
 
 REWARD_FILE_VERSION = 1
+_CHUNK_ELEMENTS_CPU = 1 << 23
+"""Row chunks of the vectorised chain keep K * rows * width activations at most this many elements (CPU)."""
+_CHUNK_ELEMENTS_ACCEL = 1 << 28
 
 
 def transform(method: str, d: torch.Tensor) -> torch.Tensor:
@@ -58,7 +61,11 @@ class RewardChain:
             )
         self.base_active = False
         self.num_evicted = 0
-        self._stacked: dict[str, torch.Tensor] | None = None
+        self.num_distilled = 0
+        # the snapshots' parameters stacked along a leading K axis for vmap, kept in a preallocated buffer that
+        # append/evict update in place (restacking K networks every iteration would copy all of them)
+        self._buffer: dict[str, torch.Tensor] | None = None
+        self._buffer_len = 0
 
     def __len__(self) -> int:
         return len(self.snapshots)
@@ -69,13 +76,23 @@ class RewardChain:
         return {k: v.detach().clone() for k, v in disc.state_dict().items()}
 
     def logits(self, x: torch.Tensor, snapshots: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
-        """All snapshots' logits on x in one vectorised call: shape (K, N)."""
+        """All snapshots' logits on x, vectorised over the snapshots: shape (K, N).
+
+        Large batches are evaluated in row chunks so the (K, chunk, width) activations stay small: on the CPU a
+        single (100, 1536, 512) activation is slower per row than chunks of ~160 rows (memory-bound)."""
         stacked = snapshots if snapshots is not None else self._stack()
 
         def one(params: dict[str, torch.Tensor], inp: torch.Tensor) -> torch.Tensor:
             return functional_call(self.template, params, (inp,))
 
-        return vmap(one, in_dims=(0, None))(stacked, x)
+        k = next(iter(stacked.values())).shape[0]
+        width = max([self.template.input_dim, *self.template.hidden_dims])
+        budget = _CHUNK_ELEMENTS_CPU if x.device.type == "cpu" else _CHUNK_ELEMENTS_ACCEL
+        rows = max(1, budget // (k * width))
+        fn = vmap(one, in_dims=(0, None))
+        if x.shape[0] <= rows:
+            return fn(stacked, x)
+        return torch.cat([fn(stacked, part) for part in x.split(rows)], dim=1)
 
     def fold_weights(self, extra_step: float | None = None) -> tuple[float, torch.Tensor]:
         """(w0, w) with r = w0 * base + sum_j w_j D_j; ``extra_step`` appends one more pending step."""
@@ -106,25 +123,52 @@ class RewardChain:
         """Add D_i with its corrected step; beyond K, evict the oldest into the approximator (if enabled)."""
         if not 0.0 < step <= 1.0:
             raise ValueError(f"reward step must lie in (0, 1], got {step}")
-        self.snapshots.append(self.snapshot_of(disc))
+        snap = self.snapshot_of(disc)
+        self.snapshots.append(snap)
         self.steps.append(float(step))
         self.etas.append(float(eta))
-        self._stacked = None
+        n = len(self.snapshots)
+        if self._buffer is not None and self._buffer_len == n - 1 and n <= self._capacity():
+            for key, value in snap.items():
+                self._buffer[key][n - 1].copy_(value)
+            self._buffer_len = n
+        else:
+            self._buffer = None
         if len(self.snapshots) > self.chain_length:
             chunk = 1 if self.approx_cfg is None else min(self.approx_cfg.evict_chunk, len(self.snapshots) - 1)
             self._evict(max(chunk, len(self.snapshots) - self.chain_length), data)
 
     def _evict(self, count: int, data: torch.Tensor | None) -> None:
-        """Drop the ``count`` oldest snapshots; with an approximator, fold them into it first."""
+        """Drop the ``count`` oldest snapshots; with an approximator, fold them into it first.
+
+        The approximator is skipped (the history dropped, the fold restarting from 0) when the weight the
+        current reward gives the history, ``history_weight()`` after the eviction, is below
+        ``approximator.skip_below``: that weight only shrinks as snapshots are appended, so the history could
+        never again move the reward by more than that fraction of its value."""
+        if self.base is not None and data is None:
+            raise ValueError("evicting snapshots into the approximator needs feature data to regress on")
         evicted = list(zip(self.snapshots[:count], self.steps[:count]))
+        n = len(self.snapshots)
         del self.snapshots[:count], self.steps[:count], self.etas[:count]
-        self._stacked = None
+        if self._buffer is not None and self._buffer_len == n:
+            for value in self._buffer.values():
+                value[: n - count] = value[count:n].clone()
+            self._buffer_len = n - count
+        else:
+            self._buffer = None
         self.num_evicted += count
         if self.base is None:
             return  # without an approximator the fold restarts from 0 at the window's start (history is dropped)
-        if data is None:
-            raise ValueError("evicting snapshots into the approximator needs feature data to regress on")
+        assert self.approx_cfg is not None and data is not None
+        if self.history_weight() < self.approx_cfg.skip_below:
+            self.base_active = False
+            return
         self._distill(evicted, data)
+        self.num_distilled += 1
+
+    def history_weight(self) -> float:
+        """Weight of everything older than the window (the approximator) in the reward: prod_j (1 - eps_j)."""
+        return self.fold_weights()[0]
 
     def _distill(self, evicted: list[tuple[dict[str, torch.Tensor], float]], data: torch.Tensor) -> None:
         """Regress base' ~ fold(base, evicted snapshots) on ``data`` (the start of the fold moves forward)."""
@@ -149,10 +193,23 @@ class RewardChain:
         self.base = new_base.eval()
         self.base_active = True
 
+    def _capacity(self) -> int:
+        return self.chain_length + 1 if self._buffer is None else next(iter(self._buffer.values())).shape[0]
+
     def _stack(self) -> dict[str, torch.Tensor]:
-        if self._stacked is None:
-            self._stacked = {k: torch.stack([s[k] for s in self.snapshots]) for k in self.snapshots[0]}
-        return self._stacked
+        """The snapshots stacked along a leading axis (views into the preallocated buffer)."""
+        n = len(self.snapshots)
+        if self._buffer is None or self._buffer_len != n:
+            capacity = max(self.chain_length + 1, n)
+            self._buffer = {}
+            # a normal tensor even when first used under inference mode (rollouts), so appends can write into it
+            with torch.inference_mode(False), torch.no_grad():
+                for key, first in self.snapshots[0].items():
+                    buf = torch.empty((capacity, *first.shape), dtype=first.dtype, device=first.device)
+                    torch.stack([s[key] for s in self.snapshots], out=buf[:n])
+                    self._buffer[key] = buf
+            self._buffer_len = n
+        return {key: buf[:n] for key, buf in self._buffer.items()}
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to rebuild the chain exactly."""
@@ -163,6 +220,7 @@ class RewardChain:
             "base": self.base.state_dict() if self.base is not None else None,
             "base_active": self.base_active,
             "num_evicted": self.num_evicted,
+            "num_distilled": self.num_distilled,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -176,7 +234,8 @@ class RewardChain:
             self.base.load_state_dict(state["base"])
         self.base_active = bool(state["base_active"])
         self.num_evicted = int(state["num_evicted"])
-        self._stacked = None
+        self.num_distilled = int(state.get("num_distilled", 0))
+        self._buffer = None
 
 
 class LearnedReward:

@@ -27,6 +27,8 @@ LOGGED = (
     "reward_mean_expert",
     "chain_length",
     "chain_evicted",
+    "chain_distilled",
+    "chain_history_weight",
     "eta_mean_projection_max",
     "env_reward_mean",
     "env_reward_reused",

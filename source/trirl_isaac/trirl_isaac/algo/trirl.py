@@ -239,6 +239,8 @@ class TRIRL(PPO):
             kl_new_old=kl_new_old,
             chain_length=float(len(self.reward.chain)),
             chain_evicted=float(self.reward.chain.num_evicted),
+            chain_distilled=float(self.reward.chain.num_distilled),
+            chain_history_weight=self.reward.chain.history_weight(),
             **self._dual_estimate(losses["entropy"], eps_tr),
         )
         self.storage.clear()
