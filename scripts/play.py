@@ -4,7 +4,9 @@
     python scripts/play.py --task TRIRL-Go2-Walk-Play --checkpoint logs/rsl_rl/trirl_go2_walk/<run>/model_500.pt
 
 With a display the run opens Isaac Lab's Newton viewer; headless (or --viewer off) it records the rollout as a motion
-clip (``exported/play_*.h5``, our HDF5 schema) plus a stick-figure contact sheet (PNG) and animation (GIF) and exits.
+clip (``exported/play_*.h5``, our HDF5 schema) plus a stick-figure contact sheet (PNG) and animation (GIF), and, where
+an offscreen OpenGL context can be made (EGL: a GPU driver, or Mesa's llvmpipe on a CPU), an mp4 rendered by the
+Newton GL visualizer with the camera following env 0 (``--render auto|on|off``), and exits.
 The export goes to ``exported/`` beside the checkpoint: policy.onnx (dynamic batch, normaliser baked in, metadata in
 the ONNX properties), policy.pt (TorchScript) and policy.json (joint order, default pose, action scale, observation
 layout, control dt, PD gains); ONNX Runtime is checked against torch on random observations.
@@ -26,6 +28,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     p.add_argument("--steps", type=int, default=500, help="control steps to play (headless: to record)")
     p.add_argument("--num_envs", type=int)
     p.add_argument("--viewer", choices=("auto", "on", "off"), default="auto", help="auto: on when DISPLAY is set")
+    p.add_argument(
+        "--render",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="headless: also render an mp4 with the Newton GL visualizer offscreen (EGL); auto: when EGL works",
+    )
     p.add_argument("--export_only", action="store_true", help="export and check the policy, do not play")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--log_root", default="logs")
@@ -55,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     from trirl_isaac.motion.schema import save_motion_file
     from trirl_isaac.tasks.imitation.export import export_policy
     from trirl_isaac.tasks.imitation.recording import record_rollout
+    from trirl_isaac.tasks.imitation.viewer_video import ViewerVideo, offscreen_visualizer_cfg, resolve_render
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from train import latest_checkpoint
@@ -78,6 +87,13 @@ def main(argv: list[str] | None = None) -> None:
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, "5.5.1")
     viewer = args.viewer == "on" or (args.viewer == "auto" and bool(os.environ.get("DISPLAY")))
     launch_args = {"visualizer": ["newton_gl"]} if viewer and not args.export_only else {}
+    try:
+        render = not viewer and not args.export_only and resolve_render(args.render)
+    except RuntimeError as err:
+        sys.exit(f"[play] {err}")
+    if render:
+        env_cfg.sim.visualizer_cfgs = [offscreen_visualizer_cfg()]
+        launch_args = {"visualizer": ["newton_gl"]}
     out_dir = os.path.join(os.path.dirname(os.path.abspath(ckpt)), "exported")
 
     with launch_simulation(env_cfg, launch_args):
@@ -102,6 +118,7 @@ def main(argv: list[str] | None = None) -> None:
                     obs, _, _, _ = env.step(policy(obs))
         else:
             stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+            video = ViewerVideo(env, env_id=0) if render else None
             clips = record_rollout(
                 env,
                 policy,
@@ -110,6 +127,7 @@ def main(argv: list[str] | None = None) -> None:
                 "play",
                 how_made=f"rollout of {os.path.basename(ckpt)} in {args.task}",
                 key_bodies=list(ROBOTS[env_cfg.robot_name].key_bodies),
+                on_step=video.capture if video is not None else None,
             )
             if not clips:
                 sys.exit(f"[play] every recorded episode ended within one step: nothing recorded to {out_dir}")
@@ -119,6 +137,9 @@ def main(argv: list[str] | None = None) -> None:
             png = render_contact_sheet(path, path.replace(".h5", ".png"))
             gif = render_animation(path, path.replace(".h5", ".gif"))
             print(f"[play] contact sheet: {png}; animation: {gif}", flush=True)
+            if video is not None:
+                mp4 = video.write(path.replace(".h5", ".mp4"))
+                print(f"[play] rendered video (Newton GL, camera on env 0): {mp4}", flush=True)
         env.close()
 
 

@@ -9,8 +9,10 @@
 Extra ``key=value`` arguments are Isaac Lab Hydra overrides (``env.…`` / ``agent.…``). Logs go to
 ``logs/rsl_rl/<experiment>/<timestamp>/`` (tensorboard events, params/env.yaml + agent.yaml, model_*.pt, reward_*.pt).
 ``--video`` records env 0 every ``--video_interval`` environment steps for ``--video_length`` steps into
-``<run>/videos/train/step-<n>.h5`` (a motion clip) and ``step-<n>.gif`` (animated stick figure, rendered on the CPU from
-MuJoCo kinematics, so it works headless and kit-less; Isaac Lab's camera videos need Isaac Sim's renderer).
+``<run>/videos/train/step-<n>.h5`` (a motion clip), ``step-<n>.gif`` (animated stick figure from MuJoCo kinematics,
+works anywhere) and ``step-<n>.mp4``, rendered by Isaac Lab's Newton GL visualizer offscreen with the camera on env 0
+where an EGL context can be made (a GPU driver, or Mesa's llvmpipe on a CPU; ``--render auto|on|off``). The
+visualizer renders only while a recording runs.
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     )
     p.add_argument("--video_length", type=int, default=200, help="steps per recording")
     p.add_argument("--video_interval", type=int, default=2000, help="environment steps between recordings")
+    p.add_argument(
+        "--render",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="with --video: also render mp4s (Newton GL visualizer, offscreen EGL); auto: when EGL works",
+    )
     args, rest = p.parse_known_args(argv)
     bad = [a for a in rest if "=" not in a]
     if bad:
@@ -86,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     from trirl_isaac.algo.reward import LearnedReward
     from trirl_isaac.algo.runner import TrirlRunner
     from trirl_isaac.algo.trirl import TRIRL
+    from trirl_isaac.tasks.imitation.viewer_video import ViewerVideo, offscreen_visualizer_cfg, resolve_render
 
     device = ("cuda:0" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -120,7 +129,16 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
 
-    with launch_simulation(env_cfg, {}):
+    launch_args: dict = {}
+    try:
+        render = args.video and resolve_render(args.render)
+    except RuntimeError as err:
+        sys.exit(f"[trirl] {err}")
+    if render:
+        env_cfg.sim.visualizer_cfgs = [offscreen_visualizer_cfg()]
+        launch_args = {"visualizer": ["newton_gl"]}
+
+    with launch_simulation(env_cfg, launch_args):
         env = gym.make(args.task, cfg=env_cfg)
         env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
         if args.video:
@@ -135,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
                 list(ROBOTS[robot_name].key_bodies),
                 length=args.video_length,
                 interval=args.video_interval,
+                viewer=ViewerVideo(env, env_id=0) if render else None,
             )
         train_cfg = to_dict(agent_cfg)
         if reward is not None:

@@ -77,15 +77,22 @@ def test_shipped_clip_plays_kinematically_in_the_simulator(task, tmp_path) -> No
 
 
 def test_train_with_video_then_play_headless(tmp_path) -> None:
-    """The user's commands end to end: train.py --video, then play.py headless (export + recording)."""
+    """The user's commands end to end: train.py --video, then play.py headless (export + recording).
+
+    Where an offscreen OpenGL context can be made (EGL; Mesa's llvmpipe on the CPU machine) both also render mp4s
+    with the Newton GL visualizer (--render on, which must then succeed); elsewhere --render on must fail with the
+    reason and the run is repeated with --render off."""
     import h5py
+    import imageio.v2 as imageio
+    import numpy as np
 
     from trirl_isaac.motion.schema import load_motion_file
+    from trirl_isaac.tasks.imitation.viewer_video import offscreen_gl_available
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     logs = str(tmp_path / "logs")
 
-    def script(name: str, *argv: str) -> str:
+    def script(name: str, *argv: str, expect_ok: bool = True) -> str:
         proc = subprocess.run(
             [sys.executable, os.path.join(root, "scripts", name), *argv],
             capture_output=True,
@@ -93,12 +100,26 @@ def test_train_with_video_then_play_headless(tmp_path) -> None:
             timeout=900,
             cwd=str(tmp_path),
         )
+        if not expect_ok:
+            assert proc.returncode != 0
+            return proc.stdout + proc.stderr
         assert proc.returncode == 0, f"{name} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         return proc.stdout
 
+    def check_mp4(path) -> None:
+        frames = [np.asarray(f) for f in imageio.get_reader(str(path))]
+        assert len(frames) >= 3 and frames[0].shape == (360, 640, 3)
+        assert frames[0].std() > 5.0  # a scene, not a blank frame
+        assert any(np.abs(f.astype(int) - frames[0].astype(int)).mean() > 0.1 for f in frames[1:])  # it moves
+
+    rendering, why = offscreen_gl_available()
     common = ["--task", "TRIRL-Go2-Walk", "--device", "cpu", "--log_root", logs]
-    script("train.py", *common, "--num_envs", "4", "--max_iterations", "2", "--video", "--video_interval", "30",
-           "--video_length", "8", "agent.num_steps_per_env=24", "agent.save_interval=1")  # fmt: skip
+    train_args = [*common, "--num_envs", "4", "--max_iterations", "2", "--video", "--video_interval", "30",
+                  "--video_length", "8", "agent.num_steps_per_env=24", "agent.save_interval=1"]  # fmt: skip
+    if not rendering:
+        out = script("train.py", *train_args, "--render", "on", expect_ok=False)
+        assert "no offscreen OpenGL (EGL) context" in out and why in out
+    script("train.py", *train_args, "--render", "on" if rendering else "off")
     (run,) = (tmp_path / "logs" / "rsl_rl" / "trirl_go2_walk").iterdir()
     assert (run / "model_1.pt").is_file() and (run / "reward_1.pt").is_file()
     videos = sorted(p.name for p in (run / "videos" / "train").iterdir())
@@ -108,13 +129,33 @@ def test_train_with_video_then_play_headless(tmp_path) -> None:
     assert 2 <= clip.num_frames <= 9 and clip.fps == 50.0
     with open(run / "videos" / "train" / "step-0000000.gif", "rb") as f:
         assert f.read(6) in (b"GIF87a", b"GIF89a")
+    if rendering:
+        check_mp4(run / "videos" / "train" / "step-0000000.mp4")
 
     out = script("play.py", "--task", "TRIRL-Go2-Walk-Play", "--checkpoint", "latest", "--log_root", logs,
-                 "--device", "cpu", "--viewer", "off", "--num_envs", "2", "--steps", "12")  # fmt: skip
+                 "--device", "cpu", "--viewer", "off", "--num_envs", "2", "--steps", "12",
+                 "--render", "on" if rendering else "off")  # fmt: skip
     exported = run / "exported"
     assert {"policy.onnx", "policy.pt", "policy.json"} <= {p.name for p in exported.iterdir()}
     (recording,) = exported.glob("play_*.h5")
     assert recording.with_suffix(".gif").is_file() and recording.with_suffix(".png").is_file()
+    if rendering:
+        check_mp4(recording.with_suffix(".mp4"))
     with h5py.File(recording) as f:
         assert f.attrs["robot"] == "go2"
     assert "ONNX vs torch max |diff|" in out
+
+
+def test_render_mode_resolution(monkeypatch, capsys) -> None:
+    from trirl_isaac.tasks.imitation import viewer_video
+
+    monkeypatch.setattr(viewer_video, "offscreen_gl_available", lambda: (False, "EGL: no display found"))
+    assert viewer_video.resolve_render("off") is False
+    assert viewer_video.resolve_render("auto") is False
+    assert "EGL: no display found" in capsys.readouterr().out
+    with pytest.raises(RuntimeError, match="--render on.*EGL: no display found"):
+        viewer_video.resolve_render("on")
+    with pytest.raises(ValueError, match="auto, on or off"):
+        viewer_video.resolve_render("yes")
+    monkeypatch.setattr(viewer_video, "offscreen_gl_available", lambda: (True, "llvmpipe"))
+    assert viewer_video.resolve_render("auto") is True and viewer_video.resolve_render("on") is True

@@ -21,10 +21,12 @@ def record_rollout(
     name_prefix: str,
     how_made: str,
     key_bodies: list[str],
+    on_step: Callable[[], None] | None = None,
 ) -> list[MotionClip]:
     """Run ``policy`` for num_steps control steps and return one clip per env in env_ids (cut at its first reset).
 
     Works on any Isaac Lab task whose articulation is called ``robot`` (imitation tasks, velocity tasks, ...).
+    ``on_step`` is called after every step (e.g. :meth:`ViewerVideo.capture`).
     """
     from isaaclab.managers import SceneEntityCfg
 
@@ -39,6 +41,8 @@ def record_rollout(
         state = mdp.robot_state(env, asset)
         frames.append({k: getattr(state, k)[env_ids].cpu().numpy().astype(np.float64) for k in vars(state)})
         obs, _, dones, _ = vec_env.step(policy(obs))
+        if on_step is not None:
+            on_step()
         done = dones[env_ids].bool().cpu().numpy()
         ends[alive & done] = t + 1
         alive &= ~done
@@ -81,6 +85,8 @@ class TrainingVideoRecorder:
     ``RecordVideo`` step trigger) it records env ``env_id`` for ``length`` steps, or until that env resets, and
     writes ``<out_dir>/step-<n>.h5`` (a clip in the motion schema, so ``show_motion.py`` and ``convert`` tools read
     it) and, with ``render``, ``<out_dir>/step-<n>.gif`` (animated stick figure from MuJoCo kinematics; no OpenGL).
+    With a :class:`~trirl_isaac.tasks.imitation.viewer_video.ViewerVideo` (``viewer``) it also writes
+    ``<out_dir>/step-<n>.mp4``, rendered by the Newton GL visualizer with the camera on env ``env_id``.
     Recording reads the robot state after each step; training is not changed.
     """
 
@@ -94,6 +100,7 @@ class TrainingVideoRecorder:
         interval: int = 2000,
         env_id: int = 0,
         render: bool = True,
+        viewer=None,
     ) -> None:
         if length < 2:
             raise ValueError(f"video length must be at least 2 steps, got {length}")
@@ -106,6 +113,7 @@ class TrainingVideoRecorder:
             raise ValueError(f"video env_id {env_id} outside 0..{self.env.num_envs - 1}")
         self.out_dir, self.robot_name, self.key_bodies = out_dir, robot_name, list(key_bodies)
         self.length, self.interval, self.env_id, self.render = int(length), int(interval), int(env_id), render
+        self.viewer = viewer
         self.asset = SceneEntityCfg("robot", body_names=self.key_bodies, preserve_order=True)
         self.asset.resolve(self.env.scene)
         self.step_count = 0
@@ -120,6 +128,8 @@ class TrainingVideoRecorder:
         self.frames.append(  # type: ignore[union-attr]
             {k: getattr(state, k)[[self.env_id]].detach().cpu().numpy().astype(np.float64) for k in vars(state)}
         )
+        if self.viewer is not None:
+            self.viewer.capture()
 
     def step(self, actions):
         """The wrapped env's step, recording env ``env_id`` while a video is due."""
@@ -141,6 +151,8 @@ class TrainingVideoRecorder:
 
         frames, self.frames = self.frames, None
         if len(frames) < 2:
+            if self.viewer is not None:
+                self.viewer.frames.clear()
             return
         clips = clips_from_frames(
             self.env,
@@ -159,4 +171,8 @@ class TrainingVideoRecorder:
             from trirl_isaac.motion.render import render_animation
 
             self.written.append(render_animation(path, path.replace(".h5", ".gif")))
+        if self.viewer is not None:
+            mp4 = self.viewer.write(path.replace(".h5", ".mp4"))
+            if mp4 is not None:
+                self.written.append(mp4)
         print(f"[video] recorded {len(frames)} frames of env {self.env_id} to {path}", flush=True)
