@@ -316,7 +316,8 @@ def measure_speed(task: str, args) -> dict[str, Any]:
     env.expert_sampler = ExpertBuffer(demo_features(demos, disc_input, env.absorbing), name=task)
     trirl = TrirlRunner(env, cfg, log_dir=None, device="cpu")
     chain = trirl.alg.reward.chain
-    while len(chain) < chain.chain_length - 1:  # steady state: every timed iteration also evicts and distils
+    while len(chain) < chain.chain_length - 1:  # steady state: a full window (evictions distil while the
+        # history's weight is >= approximator.skip_below; at eps 0.5 it is ~1e-12, so they skip)
         chain.append(trirl.alg.discriminator, trirl.alg.trirl_cfg.eps, 0.0)
     t_trirl = timed(trirl, iters)
     gail_env = make_env(task, num_envs, seed=0)

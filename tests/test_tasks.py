@@ -159,3 +159,20 @@ def test_render_mode_resolution(monkeypatch, capsys) -> None:
         viewer_video.resolve_render("yes")
     monkeypatch.setattr(viewer_video, "offscreen_gl_available", lambda: (True, "llvmpipe"))
     assert viewer_video.resolve_render("auto") is True and viewer_video.resolve_render("on") is True
+
+
+def test_benchmark_speed_alternates_runners_and_amortises_a_distillation(tmp_path) -> None:
+    """scripts/benchmark_speed.py end to end (tiny): a long reward memory makes the first eviction distil."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = tmp_path / "speed.json"
+    proc = subprocess.run(
+        [sys.executable, os.path.join(root, "scripts", "benchmark_speed.py"), "--task", "TRIRL-Go2-Walk",
+         "--num_envs", "2", "--iterations", "2", "--device", "cpu", "--prefill_eta", "20", "--out", str(out)],
+        capture_output=True, text=True, timeout=900, cwd=str(tmp_path),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    r = json.loads(out.read_text())
+    assert len(r["trirl_times"]) == len(r["ppo_times"]) == 2 and r["trirl_iteration_evicted"] == [True, False]
+    assert r["distillations"] == 1 and r["history_weight"] > 1e-3  # eps_tr = 0.443 / 21: the history still weighs
+    assert r["ratio"] > 0 and r["ratio_median_of_pairs"] > 0 and r["chain_eval_ms"] > r["single_disc_eval_ms"]
+    assert "| TRIRL-Go2-Walk | cpu | 2 |" in proc.stdout

@@ -68,7 +68,7 @@ def test_gaussian_kl_matches_torch() -> None:
 
 def test_cov_projection_with_a_state_independent_std_matches_the_per_state_solution() -> None:
     torch.manual_seed(0)
-    for trial in range(20):  # the shared-row grid solve agrees with per-state bisection
+    for _ in range(20):  # the shared-row grid solve agrees with per-state bisection
         row_old = torch.rand(6) + 0.2
         row = row_old * torch.exp(torch.randn(6) * 0.5)
         bound = float(torch.rand(()) * 0.01 + 1e-4)
