@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     from trirl_isaac.motion.schema import save_motion_file
     from trirl_isaac.tasks.imitation.export import export_policy
     from trirl_isaac.tasks.imitation.recording import record_rollout
-    from trirl_isaac.tasks.imitation.viewer_video import ViewerVideo, offscreen_visualizer_cfg, resolve_render
+    from trirl_isaac.tasks.imitation.viewer_video import offscreen_visualizer_cfg, resolve_render, viewer_video_or_none
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from train import latest_checkpoint
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
                     obs, _, _, _ = env.step(policy(obs))
         else:
             stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
-            video = ViewerVideo(env, env_id=0) if render else None
+            video = viewer_video_or_none(env, args.render) if render else None
             clips = record_rollout(
                 env,
                 policy,

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     from trirl_isaac.algo.reward import LearnedReward
     from trirl_isaac.algo.runner import TrirlRunner
     from trirl_isaac.algo.trirl import TRIRL
-    from trirl_isaac.tasks.imitation.viewer_video import ViewerVideo, offscreen_visualizer_cfg, resolve_render
+    from trirl_isaac.tasks.imitation.viewer_video import offscreen_visualizer_cfg, resolve_render, viewer_video_or_none
 
     device = ("cuda:0" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
                 list(ROBOTS[robot_name].key_bodies),
                 length=args.video_length,
                 interval=args.video_interval,
-                viewer=ViewerVideo(env, env_id=0) if render else None,
+                viewer=viewer_video_or_none(env, args.render) if render else None,
             )
         train_cfg = to_dict(agent_cfg)
         if reward is not None:

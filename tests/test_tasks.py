@@ -176,3 +176,15 @@ def test_benchmark_speed_alternates_runners_and_amortises_a_distillation(tmp_pat
     assert r["distillations"] == 1 and r["history_weight"] > 1e-3  # eps_tr = 0.443 / 21: the history still weighs
     assert r["ratio"] > 0 and r["ratio_median_of_pairs"] > 0 and r["chain_eval_ms"] > r["single_disc_eval_ms"]
     assert "| TRIRL-Go2-Walk | cpu | 2 |" in proc.stdout
+
+
+def test_viewer_video_without_a_visualizer(capsys) -> None:
+    from types import SimpleNamespace
+
+    from trirl_isaac.tasks.imitation.viewer_video import viewer_video_or_none
+
+    env = SimpleNamespace(unwrapped=SimpleNamespace(sim=SimpleNamespace(visualizers=[]), num_envs=1))
+    assert viewer_video_or_none(env, "auto") is None
+    assert "no frame-capturing visualizer is active" in capsys.readouterr().out
+    with pytest.raises(RuntimeError, match="no frame-capturing visualizer is active"):
+        viewer_video_or_none(env, "on")

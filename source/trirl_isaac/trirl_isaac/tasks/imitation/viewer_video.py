@@ -118,3 +118,15 @@ def resolve_render(mode: str) -> bool:
         raise RuntimeError(f"--render on, but no offscreen OpenGL (EGL) context can be made: {why}")
     print(f"[video] no offscreen OpenGL (EGL) context ({why}): no rendered mp4, clip and stick figure only", flush=True)
     return False
+
+
+def viewer_video_or_none(env, mode: str, env_id: int = 0) -> ViewerVideo | None:
+    """A :class:`ViewerVideo` on the launched env; if its visualizer did not come up, None with the reason
+    printed (``--render auto``) or the error (``--render on``)."""
+    try:
+        return ViewerVideo(env, env_id=env_id)
+    except RuntimeError as err:
+        if mode == "on":
+            raise
+        print(f"[video] the offscreen visualizer is not available ({err}): no rendered mp4", flush=True)
+        return None
