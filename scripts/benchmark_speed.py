@@ -82,7 +82,8 @@ def main() -> None:
             chain.append(trirl.alg.discriminator, eps / (1.0 + args.prefill_eta), args.prefill_eta)
         ppo = OnPolicyRunner(env, to_dict(ppo_cfg), log_dir=None, device=device)
         env.unwrapped.install_frozen_reward(trirl.alg.reward, source="benchmark")  # checked like a saved reward
-        timed(trirl, 1), timed(ppo, 1)  # warm-up
+        timed(trirl, 1)  # warm-up
+        timed(ppo, 1)
         t_trirl, evicting, t_ppo = [], [], []
         for _ in range(args.iterations):  # alternate: drifts in machine speed hit both runners alike
             t, e = timed(trirl, 1)

@@ -118,7 +118,10 @@ def main(argv: list[str] | None = None) -> None:
                     obs, _, _, _ = env.step(policy(obs))
         else:
             stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+            path = os.path.join(out_dir, f"play_{stamp}.h5")
             video = viewer_video_or_none(env, args.render) if render else None
+            if video is not None:
+                video.begin(path.replace(".h5", ".mp4"))
             clips = record_rollout(
                 env,
                 policy,
@@ -130,15 +133,16 @@ def main(argv: list[str] | None = None) -> None:
                 on_step=video.capture if video is not None else None,
             )
             if not clips:
+                if video is not None:
+                    video.discard()
                 sys.exit(f"[play] every recorded episode ended within one step: nothing recorded to {out_dir}")
-            path = os.path.join(out_dir, f"play_{stamp}.h5")
             save_motion_file(path, env_cfg.robot_name, clips)
             print(f"[play] headless: recorded {len(clips)} clip(s) of up to {args.steps} steps to {path}", flush=True)
             png = render_contact_sheet(path, path.replace(".h5", ".png"))
             gif = render_animation(path, path.replace(".h5", ".gif"))
             print(f"[play] contact sheet: {png}; animation: {gif}", flush=True)
             if video is not None:
-                mp4 = video.write(path.replace(".h5", ".mp4"))
+                mp4 = video.finish()
                 print(f"[play] rendered video (Newton GL, camera on env 0): {mp4}", flush=True)
         env.close()
 

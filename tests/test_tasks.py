@@ -131,6 +131,7 @@ def test_train_with_video_then_play_headless(tmp_path) -> None:
         assert f.read(6) in (b"GIF87a", b"GIF89a")
     if rendering:
         check_mp4(run / "videos" / "train" / "step-0000000.mp4")
+    assert not list(run.rglob("*.part.mp4"))
 
     out = script("play.py", "--task", "TRIRL-Go2-Walk-Play", "--checkpoint", "latest", "--log_root", logs,
                  "--device", "cpu", "--viewer", "off", "--num_envs", "2", "--steps", "12",
@@ -141,6 +142,7 @@ def test_train_with_video_then_play_headless(tmp_path) -> None:
     assert recording.with_suffix(".gif").is_file() and recording.with_suffix(".png").is_file()
     if rendering:
         check_mp4(recording.with_suffix(".mp4"))
+    assert not list(run.rglob("*.part.mp4"))
     with h5py.File(recording) as f:
         assert f.attrs["robot"] == "go2"
     assert "ONNX vs torch max |diff|" in out
@@ -188,3 +190,55 @@ def test_viewer_video_without_a_visualizer(capsys) -> None:
     assert "no frame-capturing visualizer is active" in capsys.readouterr().out
     with pytest.raises(RuntimeError, match="no frame-capturing visualizer is active"):
         viewer_video_or_none(env, "on")
+
+
+def test_viewer_video_streams_frames_to_an_mp4(tmp_path) -> None:
+    """begin/capture/finish write an mp4 frame by frame (camera on the followed robot); short or dropped ones vanish."""
+    from types import SimpleNamespace
+
+    import imageio.v2 as imageio
+    import numpy as np
+    import torch
+
+    from trirl_isaac.tasks.imitation.viewer_video import ViewerVideo
+
+    class FakeViz:
+        def __init__(self) -> None:
+            self.views, self.t = [], 0
+
+        def set_camera_view(self, eye, target) -> None:
+            self.views.append((eye, target))
+
+        def render_rgb_array(self):
+            self.t += 1
+            frame = np.zeros((48, 64, 4), dtype=np.uint8)  # RGBA, as some viewers return
+            frame[:, : 8 * self.t % 64, 0] = 255
+            return frame
+
+    viz = FakeViz()
+    root = torch.tensor([[1.0, 2.0, 0.3], [5.0, 5.0, 0.3]])
+    data = SimpleNamespace(default_root_pose=SimpleNamespace(torch=torch.tensor([[0.0, 0.0, 0.5, 1, 0, 0, 0]])),
+                           root_link_pos_w=SimpleNamespace(torch=root))  # fmt: skip
+    env = SimpleNamespace(unwrapped=SimpleNamespace(sim=SimpleNamespace(visualizers=[viz]), num_envs=2, step_dt=0.02,
+                                                    scene={"robot": SimpleNamespace(data=data)}))  # fmt: skip
+    video = ViewerVideo(env, env_id=1)
+    with pytest.raises(RuntimeError, match="before begin"):
+        video.capture()
+    out = tmp_path / "v" / "a.mp4"
+    video.begin(str(out))
+    for _ in range(5):
+        video.capture()
+    assert not out.exists() and not hasattr(video, "frames")  # encoded as captured, renamed only when finished
+    assert video.finish() == str(out) and not (tmp_path / "v" / "a.mp4.part.mp4").exists()
+    frames = [np.asarray(f) for f in imageio.get_reader(str(out))]
+    assert len(frames) == 5 and frames[0].shape == (48, 64, 3)
+    eye, target = viz.views[0]
+    assert np.allclose(target, (5.0, 5.0, 0.3)) and np.allclose(np.subtract(eye, target), [1.0, -1.3, 0.5])  # env 1
+    video.begin(str(tmp_path / "b.mp4"))
+    video.capture()
+    assert video.finish() is None and not list(tmp_path.glob("b.mp4*"))  # one frame: no video
+    video.begin(str(tmp_path / "c.mp4"))
+    video.capture()
+    video.capture()
+    video.discard()
+    assert not list(tmp_path.glob("c.mp4*"))

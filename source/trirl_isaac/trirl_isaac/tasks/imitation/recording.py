@@ -135,6 +135,8 @@ class TrainingVideoRecorder:
         """The wrapped env's step, recording env ``env_id`` while a video is due."""
         if self.frames is None and self.step_count % self.interval == 0:
             self.frames, self.start_step = [], self.step_count
+            if self.viewer is not None:
+                self.viewer.begin(os.path.join(self.out_dir, f"step-{self.start_step:07d}.mp4"))
             self._capture()  # the state the first recorded action acts on
         out = self._inner_step(actions)
         self.step_count += 1
@@ -152,7 +154,7 @@ class TrainingVideoRecorder:
         frames, self.frames = self.frames, None
         if len(frames) < 2:
             if self.viewer is not None:
-                self.viewer.frames.clear()
+                self.viewer.discard()
             return
         clips = clips_from_frames(
             self.env,
@@ -172,7 +174,7 @@ class TrainingVideoRecorder:
 
             self.written.append(render_animation(path, path.replace(".h5", ".gif")))
         if self.viewer is not None:
-            mp4 = self.viewer.write(path.replace(".h5", ".mp4"))
+            mp4 = self.viewer.finish()
             if mp4 is not None:
                 self.written.append(mp4)
         print(f"[video] recorded {len(frames)} frames of env {self.env_id} to {path}", flush=True)

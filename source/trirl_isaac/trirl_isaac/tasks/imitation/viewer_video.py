@@ -53,7 +53,8 @@ class ViewerVideo:
     """Frames of the active Newton GL visualizer with the camera following env ``env_id``'s robot.
 
     The camera sits behind and beside the robot at a distance scaled by the robot's standing height, looking at
-    its root. ``capture()`` after each environment step; ``write(path)`` encodes and clears the frames.
+    its root. ``begin(path)`` opens an mp4 (written to ``<path>.part.mp4`` and renamed by ``finish()``), ``capture()``
+    after each environment step encodes one frame at once (nothing accumulates in memory), ``discard()`` drops it.
     """
 
     def __init__(self, env, env_id: int = 0) -> None:
@@ -72,36 +73,56 @@ class ViewerVideo:
         robot = self.env.scene["robot"]
         scale = max(float(robot.data.default_root_pose.torch[0, 2]), 0.3)  # standing height of the root
         self.eye_offset = np.array([2.0, -2.6, 1.0]) * scale
-        self.frames: list[np.ndarray] = []
+        self.path: str | None = None
+        self.num_frames = 0
+        self._writer = None
 
     def _root(self) -> np.ndarray:
         pos = self.env.scene["robot"].data.root_link_pos_w.torch[self.env_id]
         return pos.detach().cpu().numpy().astype(np.float64)
 
+    def begin(self, path: str, fps: float | None = None) -> None:
+        """Start an mp4 (H.264) at ``path`` at ``fps`` (default: the env's control rate); an open one is dropped."""
+        import imageio.v2 as imageio
+
+        self.discard()
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        fps = float(fps) if fps else 1.0 / self.env.step_dt
+        self.path, self.num_frames = path, 0
+        self._writer = imageio.get_writer(self._tmp(), fps=fps, codec="libx264", quality=7, macro_block_size=8)
+
     def capture(self) -> None:
-        """Render the current state (camera on the followed robot) and keep the frame."""
+        """Render the current state (camera on the followed robot) and encode the frame."""
+        if self._writer is None:
+            raise RuntimeError("ViewerVideo.capture() before begin()")
         root = self._root()
         self.viz.set_camera_view(tuple(root + self.eye_offset), tuple(root))
         frame = self.viz.render_rgb_array()
         if frame is None:
             raise RuntimeError("the visualizer returned no frame (its viewer is not running)")
-        self.frames.append(np.ascontiguousarray(np.asarray(frame)[..., :3], dtype=np.uint8))
+        self._writer.append_data(np.ascontiguousarray(np.asarray(frame)[..., :3], dtype=np.uint8))
+        self.num_frames += 1
 
-    def write(self, path: str, fps: float | None = None) -> str | None:
-        """Encode the captured frames to ``path`` (mp4, H.264) at ``fps`` (default: the env's control rate)."""
-        frames, self.frames = self.frames, []
-        if len(frames) < 2:
+    def finish(self) -> str | None:
+        """Close the mp4 and move it to its path; None (and no file) with fewer than two frames."""
+        if self._writer is None or self.num_frames < 2:
+            self.discard()
             return None
-        import imageio.v2 as imageio
+        self._writer.close()
+        self._writer = None
+        os.replace(self._tmp(), self.path)
+        return self.path
 
-        fps = float(fps) if fps else 1.0 / self.env.step_dt
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        tmp = f"{path}.part.mp4"
-        with imageio.get_writer(tmp, fps=fps, codec="libx264", quality=7, macro_block_size=8) as writer:
-            for frame in frames:
-                writer.append_data(frame)
-        os.replace(tmp, path)
-        return path
+    def discard(self) -> None:
+        """Close and delete an open mp4."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+            if os.path.exists(self._tmp()):
+                os.remove(self._tmp())
+
+    def _tmp(self) -> str:
+        return f"{self.path}.part.mp4"
 
 
 def resolve_render(mode: str) -> bool:
