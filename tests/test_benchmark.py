@@ -1,7 +1,6 @@
 """Benchmark tasks (Gymnasium MuJoCo behind rsl_rl's VecEnv, Point Maze), shifted dynamics, statistics, pipeline."""
 
 import glob
-import importlib.util
 import json
 import math
 import os
@@ -15,6 +14,9 @@ import torch
 
 from trirl_isaac.algo.discriminator import Discriminator
 from trirl_isaac.algo.reward import LearnedReward, RewardChain
+from trirl_isaac.bench import run as bench_run
+from trirl_isaac.bench import settings as bench_settings
+from trirl_isaac.bench import stats
 from trirl_isaac.envs.gym_mujoco import (
     OBS_GROUPS,
     GymMujocoVecEnv,
@@ -27,13 +29,6 @@ from trirl_isaac.envs.gym_mujoco import (
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _benchmark_module():
-    spec = importlib.util.spec_from_file_location("benchmark", os.path.join(ROOT, "scripts", "benchmark.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 # ------------------------------------------------------------------------------------------------ the VecEnv wrapper
@@ -93,24 +88,62 @@ def test_terminations_are_not_time_outs() -> None:
     assert seen > 0
 
 
-def test_absorbing_state_after_a_termination() -> None:
-    plain, absorbing = make_env("hopper", 2, seed=1, absorbing=False), make_env("hopper", 2, seed=1)
+@pytest.mark.parametrize("tail", ["closed_form", "bootstrap"])
+def test_absorbing_state_after_a_termination(tail: str) -> None:
+    plain = make_env("hopper", 2, seed=1, absorbing=False)
+    absorbing = make_env("hopper", 2, seed=1, absorbing_tail=tail)
     assert absorbing.absorbing and absorbing.obs_dim == plain.obs_dim + 1 == 12
     assert absorbing.get_observations()["policy"][:, -1].eq(0).all()
     falls = 2 * torch.ones(2, 3)  # full torque: the hopper falls within a few dozen steps
-    returns = []
+    returns, checked = [], False
     for env in (plain, absorbing):
         while not env.completed_returns:
             obs, _, dones, extras = env.step(falls)
-            if env is absorbing and not dones.any() and obs["policy"][0, -1] == 1:
+            if "absorbing" in extras:  # flagged only on (absorbing, absorbing) steps, which end the episode
+                assert not (extras["absorbing"] & ~dones.bool()).any()
+            entered = (obs["policy"][:, -1] == 1) & ~dones.bool() if env is absorbing else torch.zeros(2, dtype=bool)
+            if entered.any():
+                i = int(entered.nonzero()[0])
                 # the terminating step led to the absorbing state: zeros with the flag, not an episode end
-                assert obs["policy"][0, :-1].abs().sum() == 0 and extras["final_obs"]["policy"][0, -1] == 1
+                assert obs["policy"][i, :-1].abs().sum() == 0 and extras["final_obs"]["policy"][i, -1] == 1
                 obs, _, dones, extras = env.step(falls)
-                # (absorbing, absorbing) has true reward 0 and ends the episode as a time-out
-                assert dones[0] == 1 and extras["time_outs"][0] and env.last_true_reward[0] == 0
-                assert extras["final_obs"]["policy"][0, -1] == 1 and obs["policy"][0, -1] == 0
-        returns.append(env.completed_returns[0])
+                # (absorbing, absorbing) has true reward 0 and ends the episode: closed form as a flagged
+                # termination (no bootstrap), else as a time-out (the critic bootstraps V(absorbing))
+                assert dones[i] == 1 and env.last_true_reward[i] == 0
+                assert bool(extras["time_outs"][i]) == (tail == "bootstrap")
+                assert ("absorbing" in extras and bool(extras["absorbing"][i])) == (tail == "closed_form")
+                assert extras["applied_actions"][i].abs().sum() == 0  # the demos store zero actions there
+                assert extras["final_obs"]["policy"][i, -1] == 1 and obs["policy"][i, -1] == 0
+                checked = True
+        returns.append(sorted(env.completed_returns))
+    assert checked
     assert returns[0] == pytest.approx(returns[1], rel=1e-6)
+    with pytest.raises(ValueError, match="absorbing_tail"):
+        make_env("hopper", 1, absorbing_tail="learned")
+
+
+def test_closed_form_tail_prices_a_fall_under_a_negative_reward() -> None:
+    """Under a learned reward that is negative everywhere, falling at once must cost more than surviving."""
+    env = make_env("hopper", 1, seed=1)
+    disc = Discriminator(2 * env.obs_dim, [8], obs_normalization=False)
+    for p in disc.parameters():
+        torch.nn.init.zeros_(p)
+    with torch.no_grad():
+        [m for m in disc.modules() if isinstance(m, torch.nn.Linear)][-1].bias.fill_(-1.0)
+    chain = RewardChain(disc, 1)
+    chain.append(disc, 1.0, 0.0)
+    reward = LearnedReward(chain, "trirl", 1.0)
+    assert torch.allclose(reward(torch.zeros(3, 2 * env.obs_dim)), torch.full((3,), -1.0))
+    env.install_frozen_reward(reward, gamma=0.99)
+    total, steps = 0.0, 0
+    while not env.completed_returns:
+        _, rew, dones, extras = env.step(2 * torch.ones(1, 3))
+        total += float(rew[0]) * 0.99**steps
+        steps += 1
+    # n steps to the fall, then (absorbing, absorbing) worth -1/(1-gamma): -(1-gamma^n)/(1-gamma) - gamma^n/(1-gamma)
+    # = -1/(1-gamma), what standing forever under r = -1 is worth, instead of the -(1-gamma^n)/(1-gamma) of a free end
+    assert extras["absorbing"][0] and dones[0] == 1 and not extras["time_outs"][0]
+    assert steps < 100 and total == pytest.approx(-1.0 / (1.0 - 0.99), rel=1e-5)
 
 
 def test_absorbing_demo_features() -> None:
@@ -208,7 +241,7 @@ def test_frozen_learned_reward_replaces_the_reward_and_true_return_is_tracked() 
 
 # ------------------------------------------------------------------------------------------------ statistics
 def test_iqm_and_stratified_bootstrap_on_known_numbers() -> None:
-    b = _benchmark_module()
+    b = stats
     assert b.iqm(np.arange(1, 9)) == pytest.approx(4.5)  # middle half of 1..8 is 3, 4, 5, 6
     assert b.iqm(np.array([0.0, 1.0, 1.0, 100.0])) == pytest.approx(1.0)  # outliers are trimmed
     # every run of a task scores the same: resampling within tasks cannot move the IQM
@@ -249,33 +282,48 @@ def test_demo_files_load_and_match_the_env(path: str) -> None:
         assert key in demos["attrs"]
 
 
-def test_saved_runs_are_reused_only_when_the_settings_they_read_are_unchanged() -> None:
-    b = _benchmark_module()
+def test_saved_runs_are_reused_only_when_the_settings_they_read_and_the_code_are_unchanged() -> None:
+    b = bench_settings
     old = {"steps": 1000, "agent": b.agent_cfg("trirl")}
     new = json.loads(json.dumps(old))
     new["agent"]["algorithm"]["trirl_cfg"]["trust_region"]["mean_bound"] *= 0.5
     new["agent"]["algorithm"]["trirl_cfg"]["eps"] = 0.25
     assert b.settings_used(old, "gail") == b.settings_used(new, "gail")  # plain-PPO baselines never read them
     assert b.settings_used(old, "trirl") != b.settings_used(new, "trirl")
+    assert bench_run.run_key(old, "gail", "abc") == bench_run.run_key(new, "gail", "abc")
+    assert bench_run.run_key(old, "trirl", "abc") != bench_run.run_key(new, "trirl", "abc")
+    assert bench_run.run_key(old, "gail", "abc") != bench_run.run_key(old, "gail", "abd")  # other code: rerun
     new["agent"]["algorithm"]["trirl_cfg"]["discriminator"]["learning_rate"] *= 2  # every method reads D's settings
     assert b.settings_used(old, "gail") != b.settings_used(new, "gail")
+    assert b.settings_used(old, b.CONTROL) == b.settings_used(new, b.CONTROL)  # the control reads no trirl_cfg
     new = json.loads(json.dumps(old))
     new["steps"] = 2000
     assert b.settings_used(old, "airl") != b.settings_used(new, "airl")
+    assert b.settings_used(old, b.CONTROL) != b.settings_used(new, b.CONTROL)
 
 
 def test_trirl_overrides_change_only_the_named_settings() -> None:
-    b = _benchmark_module()
-    before = json.loads(json.dumps(b.BENCH_AGENT))
-    b.apply_trirl_overrides(["eps=0.1", "trust_region.mean_bound=2e-4", "chain_length=20"])
-    tc = b.BENCH_AGENT["algorithm"]["trirl_cfg"]
-    assert tc["eps"] == 0.1 and tc["trust_region"]["mean_bound"] == 2e-4 and tc["chain_length"] == 20
-    assert isinstance(tc["chain_length"], int)
-    tc_before = before["algorithm"]["trirl_cfg"]
-    assert tc["trust_region"]["cov_bound"] == tc_before["trust_region"]["cov_bound"]
-    for bad, message in (("epsilon=0.1", "unknown setting"), ("eps", "KEY=VALUE"), ("nope.x=1", "no settings group")):
+    b = bench_settings
+    before = json.loads(json.dumps(b.TRIRL))
+    tc = b.with_overrides(
+        ["eps=0.1", "trust_region.mean_bound=2e-4", "chain_length=0", "approximator.reservoir_size=64"]
+    )
+    assert b.TRIRL == before  # the defaults are not touched
+    assert tc["eps"] == 0.1 and tc["trust_region"]["mean_bound"] == 2e-4 and tc["chain_length"] == 0
+    assert isinstance(tc["chain_length"], int) and tc["approximator"]["reservoir_size"] == 64
+    assert tc["trust_region"]["cov_bound"] == before["trust_region"]["cov_bound"]
+    assert b.agent_cfg("trirl", tc)["algorithm"]["trirl_cfg"]["eps"] == 0.1
+    for bad, message in (
+        ("epsilon=0.1", "unknown setting"),
+        ("eps", "KEY=VALUE"),
+        ("nope.x=1", "no settings group"),
+        ("eps=2", "eps must lie in"),
+        ("approximator.reservoir_size=-1", "reservoir_size"),
+    ):
         with pytest.raises(SystemExit, match=message):
-            b.apply_trirl_overrides([bad])
+            b.with_overrides([bad])
+    with pytest.raises(SystemExit, match="absorbing_tail"):
+        b.env_settings("free")
 
 
 # ------------------------------------------------------------------------------------------------ end to end
@@ -287,6 +335,7 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
         "--quick",
         "--retrain",
         "--transfer",
+        "--control",
         "--speed",
         "--seeds",
         "0",
@@ -302,7 +351,16 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
     blob = json.loads((out / "results.json").read_text())
     assert {"train", "retrain", "transfer"} <= set(blob["summary"])
     assert set(blob["summary"]["train"]["iqm"]) == {"trirl", "gail", "airl", "amp"}
-    assert len(blob["runs"]) == 8
+    assert len(blob["runs"]) == 10
+    control = [r for r in blob["runs"] if r["algo"] == "ppo_true"]
+    assert len(control) == 2 and all({"retrain", "transfer:pointmaze_flipped"} <= set(r) for r in control)
+    assert "train" not in control[0] and "| pointmaze |" in table and "ppo_true" in table
+    assert len(list((out / "runs").glob("pointmaze__trirl__s0__*.json"))) == 1
+    assert len(list((out / "rewards").glob("pointmaze__trirl__s0__*.pt"))) == 1
+    # a rerun of the same command trains nothing: every run is found by its settings and code
+    again = subprocess.run([*cmd, "--report_only"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert len(json.loads((out / "results.json").read_text())["runs"]) == 10
     trirl = [r for r in blob["runs"] if r["algo"] == "trirl"][0]
     assert {"eta", "eps_tr", "kl_new_old", "dual_estimate"} <= set(trirl["history"][0])
     assert blob["speed"][0]["ratio_trirl_ppo"] > 0

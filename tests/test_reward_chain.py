@@ -217,3 +217,49 @@ def test_distillation_is_skipped_only_when_the_history_weight_is_negligible() ->
     for d in discs[:21]:
         never.append(d, 0.5, eta=0.0, data=x)
     assert never.num_distilled == 1 and never.base_active
+
+
+def test_chain_length_zero_makes_the_approximator_the_reward() -> None:
+    discs = [_random_disc(seed=k) for k in range(3)]
+    x = torch.randn(2048, 6)
+    approx = ApproximatorCfg(hidden_dims=[64, 64], learning_rate=3e-3, num_steps=1500, batch_size=512)
+    chain = RewardChain(discs[0], chain_length=0, approximator=approx)
+    for d in discs:
+        chain.append(d, 0.5, eta=0.0, data=x)
+        assert len(chain) == 0 and chain.base_active  # every D is distilled at once
+    assert chain.num_distilled == 3 and chain.history_weight() == 1.0
+    full = _recursive(discs, [0.5] * 3, x)
+    assert (chain(x) - full).pow(2).mean() < 0.05 * full.var()
+    # r~ = (1 - eps) A_i + eps D_i: the pending discriminator enters on top of the approximator
+    pending = _random_disc(seed=9)
+    expected = 0.5 * chain.base(x).squeeze(-1) + 0.5 * pending.eval()(x)
+    torch.testing.assert_close(chain(x, pending=pending, pending_step=0.5), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_reservoir_is_uniform_over_iterations_bounded_and_saved() -> None:
+    torch.manual_seed(0)
+    approx = ApproximatorCfg(hidden_dims=[8], num_steps=1, batch_size=16, reservoir_size=400)
+    chain = RewardChain(_random_disc(dim=2), chain_length=1, approximator=approx)
+    for it in range(80):  # 80 iterations x 50 rows; column 0 holds the iteration
+        rows = torch.stack([torch.full((50,), float(it)), torch.randn(50)], dim=1)
+        chain._remember(rows)
+    kept = chain.reservoir_rows()
+    assert kept.shape == (400, 2) and chain.reservoir_seen == 4000
+    counts = torch.bincount(kept[:, 0].long(), minlength=80).float()
+    # uniform: 5 rows per iteration expected; the early iterations are not crowded out by the late ones
+    assert counts[:40].sum().item() == pytest.approx(200, abs=45)
+    assert counts.max() <= 16 and (counts > 0).sum() >= 70
+    restored = RewardChain(_random_disc(dim=2), chain_length=1, approximator=approx)
+    restored.load_state_dict(chain.state_dict())
+    assert torch.equal(restored.reservoir_rows(), kept) and restored.reservoir_seen == 4000
+
+
+def test_distillation_regresses_on_the_reservoir_too(monkeypatch) -> None:
+    approx = ApproximatorCfg(hidden_dims=[8], num_steps=1, batch_size=16, reservoir_size=30, skip_below=0.0)
+    chain = RewardChain(_random_disc(), chain_length=0, approximator=approx)
+    sizes = []
+    distill = chain._distill
+    monkeypatch.setattr(chain, "_distill", lambda ev, data: (sizes.append(data.shape[0]), distill(ev, data)))
+    for k in range(3):
+        chain.append(_random_disc(seed=k), 0.5, 0.0, data=torch.randn(20, 6), remember=torch.randn(20, 6))
+    assert sizes == [20, 40, 50]  # current rows plus the reservoir (empty, then 20, then full at 30)

@@ -56,7 +56,10 @@ def _rollout(runner: TrirlRunner) -> list:
         ({"eps": 1.5}, "eps must lie in"),
         ({"beta": 0.0}, "beta must be > 0"),
         ({"beta": -1.0}, "beta must be > 0"),
-        ({"chain_length": 0}, "chain_length"),
+        ({"chain_length": -1}, "chain_length"),
+        ({"chain_length": 0, "approximator": {"enabled": False}}, "enable approximator"),
+        ({"approximator": {"reservoir_size": -5}}, "reservoir_size"),
+        ({"approximator": {"reservoir_size": 2.5}}, "reservoir_size"),
         ({"method": "bc"}, "method must be one of"),
         ({"policy_update": "trpo"}, "policy_update must be one of"),
         ({"epsilon": 0.1}, "unknown key"),
@@ -130,6 +133,39 @@ def test_relabelling_uses_the_discriminator_fitted_on_this_rollout() -> None:
     assert not torch.allclose(relabelled, wrong, atol=1e-4)
     # the environment's own reward never reaches the policy
     assert not torch.allclose(relabelled, alg._env_rewards.flatten())
+
+
+def test_absorbing_steps_carry_the_closed_form_tail_and_applied_actions_feed_d() -> None:
+    runner = _runner(num_envs=4, steps=12, episode=5, disc_input="state_action", expert_dim=6)
+    alg, step = runner.alg, runner.env.step
+
+    def step_with_absorbing(actions):
+        obs, rew, dones, extras = step(actions)
+        extras["absorbing"] = dones.bool() & (torch.arange(4) % 2 == 0)  # envs 0 and 2 end in an absorbing state
+        extras["applied_actions"] = actions.clamp(-0.1, 0.1)
+        return obs, rew, dones, extras
+
+    runner.env.step = step_with_absorbing
+    _rollout(runner)
+    x = alg.disc_features()
+    with torch.no_grad():
+        r_tilde = alg.reward.chain(x, pending=alg.discriminator, pending_step=alg.trirl_cfg.eps).view(12, 4)
+    relabelled = alg.storage.rewards.squeeze(-1) - alg._bootstrap
+    assert alg._absorbing.sum() >= 2
+    tail = torch.where(alg._absorbing, r_tilde / (1.0 - alg.gamma), r_tilde)
+    torch.testing.assert_close(relabelled, tail, rtol=1e-5, atol=1e-5)
+    assert (alg._bootstrap[alg._absorbing] == 0).all()  # the tail is closed form: nothing is bootstrapped there
+    # (s, a) features use the actions the env executed, not the unclipped Gaussian samples
+    assert x[:, -alg.storage.actions.shape[-1] :].abs().max() <= 0.1 + 1e-6
+    assert alg.storage.actions.abs().max() > 0.1
+
+
+def test_reward_network_mode_and_reservoir_train_end_to_end() -> None:
+    runner = _runner(chain_length=0, approximator={**SMALL["approximator"], "reservoir_size": 50})
+    runner.learn(3)
+    chain = runner.alg.reward.chain
+    assert len(chain) == 0 and chain.base_active and chain.num_distilled == 3
+    assert chain.reservoir_seen == 3 * 8 * 10 and chain.reservoir_rows().shape == (50, 8)
 
 
 @pytest.mark.parametrize("policy_update", ["trpl", "kl_penalty", "ppo"])

@@ -73,9 +73,11 @@ class ApproximatorCfg:
     """Skip the distillation (drop the history, the fold restarting from 0) when the weight the reward gives the
     history, prod_j (1 - eps_j) over the window after the eviction, is below this. The weight only shrinks as
     snapshots are appended, so the reward can never move by more than this fraction of the history's value: less
-    than the approximator's own regression error. Robot tasks (eta ~ 2-4, eps_tr ~ 0.1-0.15, K = 100) give
-    weights ~1e-5; a tight trust region (eta >~ 8, eps_tr <~ 0.05) keeps the history and distils. 0 always
-    distils."""
+    than the approximator's own regression error. 0 always distils."""
+    reservoir_size: int = 0
+    """Policy feature rows kept from all past iterations (reservoir sampling: uniform over the rows, hence over
+    iterations, which contribute equally many) and added to every distillation's regression data, with targets
+    recomputed by the fold. 0: regress on the current batch only (policy and expert rows), as the authors do."""
 
 
 @dataclass
@@ -91,7 +93,9 @@ class TrirlCfg:
     beta: float = 2.5e4
     """Inverse temperature of the occupancy-matching term (beta = 1/alpha); the policy sees the reward / beta."""
     chain_length: int = 100
-    """K: number of discriminator snapshots the reward keeps."""
+    """K: number of discriminator snapshots the reward keeps exactly. 0 (needs the approximator): the reward is the
+    approximator alone, regressed every iteration onto (1 - eps_tr) r_i + eps_tr D_i (warm-started), i.e. the
+    paper's function-space update with one network as the function."""
     disc_obs_group: str = "discriminator"
     disc_input: str = "state_next_state"
     discriminator: DiscriminatorCfg = field(default_factory=DiscriminatorCfg)
@@ -125,8 +129,10 @@ class TrirlCfg:
             raise ConfigError(f"trirl_cfg.eps must lie in (0, 1], got {self.eps}")
         if not self.beta > 0.0:
             raise ConfigError(f"trirl_cfg.beta must be > 0, got {self.beta}")
-        if int(self.chain_length) != self.chain_length or self.chain_length < 1:
-            raise ConfigError(f"trirl_cfg.chain_length (K) must be an integer >= 1, got {self.chain_length}")
+        if int(self.chain_length) != self.chain_length or self.chain_length < 0:
+            raise ConfigError(f"trirl_cfg.chain_length (K) must be an integer >= 0, got {self.chain_length}")
+        if self.chain_length == 0 and not self.approximator.enabled:
+            raise ConfigError("trirl_cfg.chain_length = 0 makes the approximator the reward: enable approximator")
         d = self.discriminator
         _positive("discriminator.learning_rate", d.learning_rate)
         _positive_int("discriminator.num_epochs", d.num_epochs)
@@ -152,7 +158,11 @@ class TrirlCfg:
             _positive_int("approximator.evict_chunk", a.evict_chunk)
             if not 0.0 <= a.skip_below < 1.0:
                 raise ConfigError(f"trirl_cfg.approximator.skip_below must lie in [0, 1), got {a.skip_below}")
-            if a.evict_chunk > self.chain_length:
+            if int(a.reservoir_size) != a.reservoir_size or a.reservoir_size < 0:
+                raise ConfigError(
+                    f"trirl_cfg.approximator.reservoir_size must be an integer >= 0, got {a.reservoir_size}"
+                )
+            if self.chain_length > 0 and a.evict_chunk > self.chain_length:
                 raise ConfigError(
                     f"trirl_cfg.approximator.evict_chunk ({a.evict_chunk}) must not exceed "
                     f"chain_length ({self.chain_length})"

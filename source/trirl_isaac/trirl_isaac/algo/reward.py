@@ -60,6 +60,9 @@ class RewardChain:
                 MLP(template.input_dim, 1, self.approx_cfg.hidden_dims, self.approx_cfg.activation),
             )
         self.base_active = False
+        self.reservoir: torch.Tensor | None = None
+        """Past policy feature rows, a uniform sample over all rows offered to :meth:`append` (reservoir sampling)."""
+        self.reservoir_seen = 0
         self.num_evicted = 0
         self.num_distilled = 0
         # the snapshots' parameters stacked along a leading K axis for vmap, kept in a preallocated buffer that
@@ -119,8 +122,18 @@ class RewardChain:
             out = out + w0 * self.base(x).squeeze(-1)
         return out
 
-    def append(self, disc: Discriminator, step: float, eta: float, data: torch.Tensor | None = None) -> None:
-        """Add D_i with its corrected step; beyond K, evict the oldest into the approximator (if enabled)."""
+    def append(
+        self,
+        disc: Discriminator,
+        step: float,
+        eta: float,
+        data: torch.Tensor | None = None,
+        remember: torch.Tensor | None = None,
+    ) -> None:
+        """Add D_i with its corrected step; beyond K, evict the oldest into the approximator (if enabled).
+
+        ``data``: rows the approximator regresses on (with the reservoir's); ``remember``: rows offered to the
+        reservoir afterwards (the rollout's policy features)."""
         if not 0.0 < step <= 1.0:
             raise ValueError(f"reward step must lie in (0, 1], got {step}")
         snap = self.snapshot_of(disc)
@@ -137,6 +150,32 @@ class RewardChain:
         if len(self.snapshots) > self.chain_length:
             chunk = 1 if self.approx_cfg is None else min(self.approx_cfg.evict_chunk, len(self.snapshots) - 1)
             self._evict(max(chunk, len(self.snapshots) - self.chain_length), data)
+        if remember is not None and self.approx_cfg is not None and self.approx_cfg.reservoir_size > 0:
+            self._remember(remember)
+
+    @torch.no_grad()
+    def _remember(self, rows: torch.Tensor) -> None:
+        """Reservoir sampling (Vitter's algorithm R, vectorised): every row offered so far is kept with equal
+        probability size / seen, so each past iteration holds an equal share of the reservoir on average."""
+        assert self.approx_cfg is not None
+        size = int(self.approx_cfg.reservoir_size)
+        rows = rows.detach()
+        if self.reservoir is None:
+            with torch.inference_mode(False):
+                self.reservoir = torch.zeros(size, rows.shape[1], device=rows.device)
+        index = self.reservoir_seen + torch.arange(rows.shape[0], device=rows.device)
+        fill = index < size
+        self.reservoir[index[fill]] = rows[fill]
+        slot = (torch.rand(rows.shape[0], device=rows.device) * (index + 1).float()).long()
+        keep = ~fill & (slot < size)
+        self.reservoir[slot[keep]] = rows[keep]
+        self.reservoir_seen += rows.shape[0]
+
+    def reservoir_rows(self) -> torch.Tensor | None:
+        """The filled part of the reservoir (None when empty or disabled)."""
+        if self.reservoir is None or self.reservoir_seen == 0:
+            return None
+        return self.reservoir[: min(self.reservoir_seen, self.reservoir.shape[0])]
 
     def _evict(self, count: int, data: torch.Tensor | None) -> None:
         """Drop the ``count`` oldest snapshots; with an approximator, fold them into it first.
@@ -163,7 +202,8 @@ class RewardChain:
         if self.history_weight() < self.approx_cfg.skip_below:
             self.base_active = False
             return
-        self._distill(evicted, data)
+        past = self.reservoir_rows()
+        self._distill(evicted, data if past is None else torch.cat([data, past.to(data.device)], dim=0))
         self.num_distilled += 1
 
     def history_weight(self) -> float:
@@ -221,6 +261,8 @@ class RewardChain:
             "base_active": self.base_active,
             "num_evicted": self.num_evicted,
             "num_distilled": self.num_distilled,
+            "reservoir": self.reservoir,
+            "reservoir_seen": self.reservoir_seen,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -235,6 +277,8 @@ class RewardChain:
         self.base_active = bool(state["base_active"])
         self.num_evicted = int(state["num_evicted"])
         self.num_distilled = int(state.get("num_distilled", 0))
+        self.reservoir = state.get("reservoir")
+        self.reservoir_seen = int(state.get("reservoir_seen", 0))
         self._buffer = None
 
 

@@ -81,6 +81,8 @@ class TRIRL(PPO):
         self._bootstrap = torch.zeros(t, n, device=self.device)
         self._env_rewards = torch.zeros(t, n, device=self.device)
         self._relabelled = torch.zeros(t, n, device=self.device)
+        self._absorbing = torch.zeros(t, n, dtype=torch.bool, device=self.device)
+        self._applied_actions = torch.zeros(t, n, storage.actions.shape[-1], device=self.device)
         self.stats: dict[str, float] = {}
         self.stats_extra: dict[str, float] = {}
         self.env_reward_is_learned = False
@@ -107,6 +109,12 @@ class TRIRL(PPO):
             next_disc = torch.where(done.unsqueeze(-1), final_obs[group].to(self.device), next_disc)
         self._next_disc[step].copy_(next_disc)
         self._env_rewards[step].copy_(rewards.view(-1))
+        # (absorbing, absorbing) steps end the episode and stand for the absorbing state's whole infinite tail
+        absorbing = extras.get("absorbing")
+        self._absorbing[step].copy_(absorbing.view(-1) if absorbing is not None else torch.zeros_like(done))
+        # what the env executed (clipped; zero at absorbing steps), as the demos store it, for (s, a) features
+        applied = extras.get("applied_actions")
+        self._applied_actions[step].copy_(applied if applied is not None else self.transition.actions)
         # time-out bootstrap: gamma * V(s_T), with s_T the pre-reset observation when the env provides it
         self._bootstrap[step].zero_()
         time_outs = extras.get("time_outs")
@@ -116,6 +124,8 @@ class TRIRL(PPO):
                 fo = TensorDict({k: v.to(self.device) for k, v in final_obs.items()}, batch_size=[obs.batch_size[0]])
                 values = self.critic(fo).view(-1)
             self._bootstrap[step].copy_(self.gamma * values * time_outs.view(-1).to(self.device).float())
+        if absorbing is not None:  # an absorbing step's tail is closed form (compute_returns), never bootstrapped
+            self._bootstrap[step].masked_fill_(self._absorbing[step], 0.0)
         self.transition.rewards = torch.zeros_like(rewards)  # relabelled with r~ after D is fitted
         self.transition.dones = dones
         self.storage.add_transition(self.transition)
@@ -126,7 +136,7 @@ class TRIRL(PPO):
     def disc_features(self) -> torch.Tensor:
         """The rollout's discriminator inputs, (T * N, F): (s, s') or (s, a)."""
         s = self.storage.observations[self.trirl_cfg.disc_obs_group]
-        second = self._next_disc if self.trirl_cfg.disc_input == "state_next_state" else self.storage.actions
+        second = self._next_disc if self.trirl_cfg.disc_input == "state_next_state" else self._applied_actions
         return torch.cat([s, second], dim=-1).flatten(0, 1)
 
     # ---------------------------------------------------------------- steps 2-3: fit D, relabel with r~
@@ -146,6 +156,8 @@ class TRIRL(PPO):
                 r_tilde = transform(cfg.method, self._d_new)
                 self._r_before = r_tilde
             self._relabelled.copy_(r_tilde.view_as(self._relabelled))
+            # closed-form absorbing tail: r_abs + gamma r_abs + ... = r_abs / (1 - gamma), no bootstrap needed
+            self._relabelled[self._absorbing] /= 1.0 - self.gamma
             self.storage.rewards.copy_((self._relabelled + self._bootstrap).unsqueeze(-1))
         self.stats = {f"disc_{k}": v for k, v in disc_stats.items()} | self.stats_extra
         self.stats["reward_tilde_mean"] = r_tilde.mean().item()
@@ -225,7 +237,7 @@ class TRIRL(PPO):
         if cfg.method == "trirl":
             eps_tr = cfg.eps / (1.0 + eta)
             data = torch.cat([self._x, self.expert.sample(self._x.shape[0])], dim=0)
-            self.reward.chain.append(self.discriminator, eps_tr, eta, data=data)
+            self.reward.chain.append(self.discriminator, eps_tr, eta, data=data, remember=self._x)
         else:
             eps_tr = 1.0
             self.reward.chain.append(self.discriminator, 1.0, 0.0)

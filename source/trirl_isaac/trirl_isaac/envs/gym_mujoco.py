@@ -121,6 +121,9 @@ def ppo_cfg_settings(num_mini_batches: int = 8) -> dict[str, Any]:
     }
 
 
+ABSORBING_TAILS = ("closed_form", "bootstrap")
+
+
 def task_spec(task: str) -> TaskSpec:
     """The registered task called ``task`` (a KeyError lists the known names)."""
     if task not in TASKS:
@@ -129,14 +132,20 @@ def task_spec(task: str) -> TaskSpec:
 
 
 def make_env(
-    task: str, num_envs: int, seed: int = 0, device: str = "cpu", absorbing: bool | None = None
+    task: str,
+    num_envs: int,
+    seed: int = 0,
+    device: str = "cpu",
+    absorbing: bool | None = None,
+    absorbing_tail: str = "closed_form",
 ) -> BenchmarkVecEnv:
-    """Build the vectorised environment of a registered task (``absorbing``: None = the task's default)."""
+    """Build the vectorised environment of a registered task (``absorbing``: None = the task's default;
+    ``absorbing_tail``: see :class:`GymMujocoVecEnv`)."""
     spec = task_spec(task)
     if spec.env_id == "PointMaze":
         return PointMazeEnv(num_envs, PointMazeCfg(**spec.kwargs, horizon=spec.horizon), seed=seed, device=device)
     absorbing = spec.absorbing if absorbing is None else absorbing
-    return GymMujocoVecEnv(spec, num_envs, seed=seed, device=device, absorbing=absorbing)
+    return GymMujocoVecEnv(spec, num_envs, seed=seed, device=device, absorbing=absorbing, absorbing_tail=absorbing_tail)
 
 
 # ====================================================================== shifted dynamics: MJCF edits
@@ -233,15 +242,22 @@ class BenchmarkVecEnv(VecEnv):
         self.learned_reward: LearnedReward | None = None
         self.reward_disc_input = "state_next_state"
         self.reward_source = ""
+        self.reward_gamma = 0.99
         self.expert_sampler: ExpertBuffer | None = None
 
     def _groups(self, obs: torch.Tensor) -> TensorDict:
         return TensorDict({g: obs.clone() for g in OBS_GROUPS}, batch_size=[self.num_envs], device=self.device)
 
     def install_frozen_reward(
-        self, reward: LearnedReward | None, disc_input: str = "state_next_state", source: str = ""
+        self,
+        reward: LearnedReward | None,
+        disc_input: str = "state_next_state",
+        source: str = "",
+        gamma: float = 0.99,
     ) -> None:
-        """Return ``reward`` of (s, s') or (s, a) instead of the true reward (None restores the true reward)."""
+        """Return ``reward`` of (s, s') or (s, a) instead of the true reward (None restores the true reward).
+
+        ``gamma``: the learner's discount, for the closed-form absorbing tail r_abs / (1 - gamma)."""
         if disc_input not in DISC_INPUTS:
             raise ValueError(f"disc_input must be one of {DISC_INPUTS}, got {disc_input!r}")
         if reward is not None:
@@ -253,6 +269,7 @@ class BenchmarkVecEnv(VecEnv):
         self.learned_reward = reward
         self.reward_disc_input = disc_input
         self.reward_source = source
+        self.reward_gamma = float(gamma)
 
     def reward_metadata(self) -> dict[str, str]:
         """What the discriminator features mean (checked when a TRIRL checkpoint is loaded)."""
@@ -272,8 +289,10 @@ class BenchmarkVecEnv(VecEnv):
         true_reward: torch.Tensor,
         terminated: torch.Tensor,
         truncated: torch.Tensor,
+        absorbing: torch.Tensor | None = None,
     ) -> tuple[TensorDict, torch.Tensor, torch.Tensor, dict]:
-        """Common tail of ``step``: reward choice, return tracking, extras. ``final_obs`` is pre-reset."""
+        """Common tail of ``step``: reward choice, return tracking, extras. ``final_obs`` is pre-reset;
+        ``absorbing`` marks closed-form (absorbing, absorbing) steps (terminal, reward / (1 - gamma))."""
         dones = terminated | truncated
         self.last_true_reward = true_reward
         self.true_return_buf += true_reward.double()
@@ -282,7 +301,10 @@ class BenchmarkVecEnv(VecEnv):
             "time_outs": truncated & ~terminated,
             "final_obs": self._groups(final_obs),
             "log": {"/true_reward": true_reward.mean()},
+            "applied_actions": actions,
         }
+        if absorbing is not None:
+            extras["absorbing"] = absorbing
         if dones.any():
             ids = dones.nonzero().squeeze(-1)
             finished = self.true_return_buf[ids]
@@ -295,6 +317,8 @@ class BenchmarkVecEnv(VecEnv):
             second = final_obs if self.reward_disc_input == "state_next_state" else actions
             with torch.no_grad():
                 reward = self.learned_reward(torch.cat([obs, second], dim=-1).float()).to(self.device)
+            if absorbing is not None:
+                reward = torch.where(absorbing, reward / (1.0 - self.reward_gamma), reward)
         return self._groups(next_obs), reward.float(), dones.long(), extras
 
 
@@ -304,16 +328,30 @@ class GymMujocoVecEnv(BenchmarkVecEnv):
 
     With ``absorbing=True`` (DAC, Kostrikov et al. 2019) the observation gets a last "absorbing" flag and a
     termination is not an episode end: the terminating step leads to the absorbing state (zeros, flag 1), and the
-    next step, (absorbing, absorbing) with true reward 0, ends the episode as a time-out, so the critic bootstraps
-    V(absorbing) = r(absorbing) / (1 - gamma). A learned reward thereby prices falling instead of it being free
-    (negative logits would otherwise reward early terminations, positive ones survival). Returns are unchanged.
+    next step, (absorbing, absorbing) with true reward 0, ends the episode. With ``absorbing_tail="closed_form"``
+    (default) it ends as a termination flagged in ``extras["absorbing"]``: the learner (TRIRL, or the frozen reward
+    installed here) values it as r_abs / (1 - gamma), the absorbing state's whole tail, at once. With "bootstrap"
+    it ends as a time-out and the critic learns V(absorbing) by bootstrapping on itself, one backup per iteration
+    (after n iterations it holds 1 - gamma^n of the tail). A learned reward thereby prices falling instead of it
+    being free (negative logits would otherwise reward early terminations, positive ones survival). True returns
+    are unchanged. Actions are clipped to the bounds; ``extras["applied_actions"]`` holds them as executed (zeros
+    at (absorbing, absorbing) steps), as the demos store them.
     """
 
     def __init__(
-        self, spec: TaskSpec | str, num_envs: int, seed: int = 0, device: str = "cpu", absorbing: bool = False
+        self,
+        spec: TaskSpec | str,
+        num_envs: int,
+        seed: int = 0,
+        device: str = "cpu",
+        absorbing: bool = False,
+        absorbing_tail: str = "closed_form",
     ) -> None:
+        if absorbing_tail not in ABSORBING_TAILS:
+            raise ValueError(f"absorbing_tail must be one of {ABSORBING_TAILS}, got {absorbing_tail!r}")
         self.spec = task_spec(spec) if isinstance(spec, str) else spec
         self.absorbing = absorbing
+        self.absorbing_tail = absorbing_tail
         self.envs = [make_gym_env(self.spec) for _ in range(num_envs)]
         space = self.envs[0].action_space
         self.action_low = torch.as_tensor(space.low, dtype=torch.float32, device=device)
@@ -348,15 +386,21 @@ class GymMujocoVecEnv(BenchmarkVecEnv):
     def step(self, actions: torch.Tensor) -> tuple[TensorDict, torch.Tensor, torch.Tensor, dict]:
         """Step every environment; finished ones are reset in the same step (``final_obs`` keeps their last obs)."""
         actions = actions.to(self.device).float()
-        clipped = torch.clamp(actions, self.action_low, self.action_high).cpu().numpy().astype(np.float64)
+        applied = torch.clamp(actions, self.action_low, self.action_high)
+        clipped = applied.cpu().numpy().astype(np.float64)
         final, nxt = [], []
         rew = np.zeros(self.num_envs)
+        at_absorbing = np.zeros(self.num_envs, dtype=bool)
         term = np.zeros(self.num_envs, dtype=bool)
         trunc = np.zeros(self.num_envs, dtype=bool)
         for i, env in enumerate(self.envs):
-            if self._in_absorbing[i]:  # (absorbing, absorbing): reward 0, then the episode ends as a time-out
+            if self._in_absorbing[i]:  # (absorbing, absorbing): reward 0, then the episode ends
                 self._in_absorbing[i] = False
-                trunc[i] = True
+                at_absorbing[i] = True
+                if self.absorbing_tail == "closed_form":
+                    term[i] = True
+                else:
+                    trunc[i] = True
                 final.append(self._absorbing_obs)
                 nxt.append(self._augment(env.reset()[0]))
                 continue
@@ -377,8 +421,11 @@ class GymMujocoVecEnv(BenchmarkVecEnv):
 
         obs = self._obs
         self._obs = t(np.stack(nxt))
+        absorbing = t(at_absorbing, torch.bool)
+        applied = torch.where(absorbing.unsqueeze(-1), torch.zeros_like(applied), applied)
+        closed = absorbing if self.absorbing and self.absorbing_tail == "closed_form" else None
         return self._finish_step(
-            obs, t(np.stack(final)), self._obs, actions, t(rew), t(term, torch.bool), t(trunc, torch.bool)
+            obs, t(np.stack(final)), self._obs, applied, t(rew), t(term, torch.bool), t(trunc, torch.bool), closed
         )
 
     def close(self) -> None:

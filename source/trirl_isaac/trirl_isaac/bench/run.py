@@ -1,0 +1,156 @@
+"""One benchmark run: train a method on a task, then re-optimise its frozen reward (retrain) and transfer it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from trirl_isaac.bench.settings import CONTROL, NUM_ENVS, QUICK, agent_cfg, ppo_cfg, settings_used
+
+
+def provenance() -> dict[str, str]:
+    """The code a run used: git HEAD and a hash of the algorithm, env and run sources in the working tree."""
+    from trirl_isaac.algo import trirl
+    from trirl_isaac.envs import gym_mujoco
+
+    digest = hashlib.sha1()
+    for folder in (os.path.dirname(trirl.__file__), os.path.dirname(gym_mujoco.__file__)):
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name), "rb") as f:
+                    digest.update(f.read())
+    with open(__file__, "rb") as f:
+        digest.update(f.read())
+    here = os.path.dirname(os.path.abspath(__file__))
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True).stdout.strip()
+    return {"git_head": head, "source_sha1": digest.hexdigest()[:12]}
+
+
+def run_key(budget: dict[str, Any], algo: str, source_sha1: str) -> str:
+    """The cache key of a run: what the algorithm reads of its settings, plus the code's hash."""
+    blob = json.dumps(settings_used(budget, algo), sort_keys=True) + source_sha1
+    return hashlib.sha1(blob.encode()).hexdigest()[:10]
+
+
+def steps_for(args, task: str, retrain: bool = False) -> int:
+    """The env-step budget of a training run on ``task`` (or of PPO on its frozen reward)."""
+    steps = args.task_steps.get(task, args.steps)
+    return int(steps * args.retrain_fraction) if retrain else steps
+
+
+def reference_returns(task: str, demo_dir: str, episodes: int) -> dict[str, Any]:
+    """Expert and random returns normalising ``task``: from its demo file, else base expert + measured random."""
+    from trirl_isaac.envs.gym_mujoco import evaluate, load_demos, make_env, task_spec, uniform_random_policy
+
+    path = os.path.join(demo_dir, f"{task}.h5")
+    if os.path.isfile(path):
+        attrs = load_demos(path)["attrs"]
+        return {"expert": float(attrs["expert_return"]), "random": float(attrs["random_return"]), "source": path}
+    base = task_spec(task).base
+    if base is None:
+        raise FileNotFoundError(f"{path} not found: run scripts/train_expert.py --task {task}")
+    ref = reference_returns(base, demo_dir, episodes)
+    env = make_env(task, episodes, seed=12_345)
+    rand = float(np.mean(evaluate(task, uniform_random_policy(env), episodes, seed=12_345)))
+    return {"expert": ref["expert"], "random": rand, "source": f"expert of {base} ({ref['source']}); random measured"}
+
+
+def norm(ret: float, ref: dict[str, Any]) -> float:
+    """Normalised return against a reference dict."""
+    from trirl_isaac.envs.gym_mujoco import normalised_return
+
+    return normalised_return(ret, ref["expert"], ref["random"])
+
+
+def train_with_curve(runner, task: str, iterations: int, batch: int, args, ref: dict, seed: int) -> dict[str, Any]:
+    """Run ``iterations`` in chunks, evaluating the deterministic policy after each; last point uses eval_episodes."""
+    from trirl_isaac.envs.gym_mujoco import evaluate
+
+    points = max(1, min(args.curve_points, iterations))
+    edges = np.linspace(0, iterations, points + 1).round().astype(int)
+    curve, t0, returns = [], time.time(), []
+    policy = runner.get_inference_policy()
+    for k in range(points):
+        runner.learn(int(edges[k + 1] - edges[k]))
+        last = k == points - 1
+        returns = evaluate(task, policy, args.eval_episodes if last else args.curve_episodes, 10_000 + seed)
+        mean_return = float(np.mean(returns))
+        curve.append([int(edges[k + 1]) * batch, norm(mean_return, ref), mean_return])
+    return {
+        "curve": curve,
+        "returns": returns,
+        "return": float(np.mean(returns)),
+        "normalised": norm(float(np.mean(returns)), ref),
+        "wall_s": time.time() - t0,
+    }
+
+
+def run_one(
+    task: str, algo: str, seed: int, args, refs: dict[str, dict], reward_path: str | None = None
+) -> dict[str, Any]:
+    """Train ``algo`` on ``task`` with ``seed``; optionally re-optimise and transfer its learned reward.
+
+    ``algo == "ppo_true"`` is the control: plain PPO on the true reward with the retraining settings, on the task
+    and (with ``--transfer``) on its shifted variants: the ceiling of retrain/transfer at this budget."""
+    from rsl_rl.runners import OnPolicyRunner
+
+    from trirl_isaac.algo.expert import ExpertBuffer
+    from trirl_isaac.algo.runner import TrirlRunner
+    from trirl_isaac.envs.gym_mujoco import TRANSFER_VARIANTS, demo_features, load_demos, make_env
+
+    num_envs = QUICK["num_envs"] if args.quick else NUM_ENVS
+    tail = args.env["absorbing_tail"]
+    pcfg = ppo_cfg(args.quick)
+    batch = num_envs * pcfg["num_steps_per_env"]
+    out: dict[str, Any] = {"task": task, "algo": algo, "seed": seed}
+    transfer = TRANSFER_VARIANTS.get(task, []) if args.transfer else []
+    r_iters = QUICK["iterations"] if args.quick else max(1, steps_for(args, task, retrain=True) // batch)
+
+    def ppo_on(target: str, reward=None, disc_input: str = "state_next_state") -> dict[str, Any]:
+        torch.manual_seed(seed + 1)
+        renv = make_env(target, num_envs, seed=seed + 1, absorbing_tail=tail)
+        if reward is not None:
+            renv.install_frozen_reward(
+                reward, disc_input, source=f"{task}/{algo}/s{seed}", gamma=pcfg["algorithm"]["gamma"]
+            )
+        cfg = ppo_cfg(args.quick)
+        cfg["seed"] = seed + 1
+        ppo = OnPolicyRunner(renv, cfg, log_dir=None, device="cpu")
+        result = train_with_curve(ppo, target, r_iters, batch, args, refs[target], seed)
+        result["env_steps"] = r_iters * batch
+        getattr(renv, "close", lambda: None)()
+        return result
+
+    if algo == CONTROL:  # the same PPO, budget and seeds as retraining, on the true reward
+        for target in [task, *transfer]:
+            out["retrain" if target == task else f"transfer:{target}"] = ppo_on(target)
+        return out
+
+    cfg = agent_cfg(algo, args.trirl, args.quick)
+    cfg["seed"] = seed
+    iterations = QUICK["iterations"] if args.quick else max(1, steps_for(args, task) // batch)
+    disc_input = cfg["algorithm"]["trirl_cfg"]["disc_input"]
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    env = make_env(task, num_envs, seed=seed, absorbing_tail=tail)
+    demos = load_demos(os.path.join(args.demo_dir, f"{task}.h5"))
+    env.expert_sampler = ExpertBuffer(demo_features(demos, disc_input, env.absorbing), name=f"{task} demos")
+    runner = TrirlRunner(env, cfg, log_dir=None, device="cpu")
+    out["iterations"] = iterations
+    out["train"] = train_with_curve(runner, task, iterations, batch, args, refs[task], seed)
+    out["env_steps"] = iterations * batch
+    out["history"] = runner.history
+    reward = runner.alg.reward
+    if reward_path:
+        reward.save(reward_path)
+    getattr(env, "close", lambda: None)()
+    for target in ([task] if args.retrain else []) + transfer:
+        out["retrain" if target == task else f"transfer:{target}"] = ppo_on(target, reward, disc_input)
+    return out

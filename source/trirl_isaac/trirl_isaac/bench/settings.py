@@ -1,0 +1,135 @@
+"""Every setting of a benchmark run, defined once: the shared agent, the env, the quick (pipeline-check) sizes."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from trirl_isaac.algo.config import TrirlCfg
+from trirl_isaac.envs.gym_mujoco import ABSORBING_TAILS, actor_critic_cfg, ppo_cfg_settings
+
+ALGOS = ("trirl", "gail", "airl", "amp")
+CONTROL = "ppo_true"
+"""The control: plain PPO on the TRUE reward with the retraining settings and budget (the retrain ceiling)."""
+
+NUM_ENVS = 16
+ENV: dict[str, Any] = {"absorbing_tail": "closed_form"}
+"""How the benchmark envs end an episode at an absorbing state (see ``GymMujocoVecEnv``), for every method."""
+
+TRIRL: dict[str, Any] = {
+    "method": "trirl",
+    "policy_update": "trpl",
+    "eps": 0.5,
+    "beta": 1.0e3,
+    "chain_length": 50,
+    "disc_input": "state_next_state",
+    "discriminator": {
+        "hidden_dims": [64, 64],
+        "learning_rate": 3.0e-4,
+        "num_epochs": 10,
+        "num_mini_batches": 4,
+        "grad_penalty": 0.1,
+    },
+    "trust_region": {"mean_bound": 0.03, "cov_bound": 0.005, "trust_region_coef": 1.0},
+    "approximator": {
+        "enabled": True,
+        "hidden_dims": [64, 64],
+        "num_steps": 50,
+        "batch_size": 1024,
+        "evict_chunk": 10,
+        "skip_below": 1.0e-3,
+        "reservoir_size": 0,
+    },
+}
+"""The benchmark's trirl_cfg (baselines read only method, beta, disc_input and discriminator)."""
+
+AGENT: dict[str, Any] = {
+    "num_steps_per_env": 128,
+    "save_interval": 10**9,
+    "check_for_nan": False,
+    **actor_critic_cfg(),
+    "algorithm": {"class_name": "trirl_isaac.algo.trirl:TRIRL", **ppo_cfg_settings(num_mini_batches=8)},
+}
+QUICK = {"num_envs": 4, "num_steps_per_env": 32, "iterations": 3, "chain_length": 2, "disc_epochs": 2}
+
+TRIRL_ONLY_KEYS = ("eps", "chain_length", "trust_region", "approximator", "policy_update")
+"""trirl_cfg entries the baselines never read (their policy step is plain PPO on the latest D)."""
+
+
+def with_overrides(items: list[str], trirl: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A copy of the trirl_cfg with ``key[.sub]=value`` items set (numbers parsed as floats); unknown keys fail."""
+    tc = copy.deepcopy(TRIRL if trirl is None else trirl)
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--trirl expects KEY=VALUE, got {item!r}")
+        *parents, leaf = key.split(".")
+        node = tc
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+            if not isinstance(node, dict):
+                raise SystemExit(f"--trirl {key}: no settings group {part!r} in trirl_cfg")
+        if leaf not in node:
+            raise SystemExit(f"--trirl {key}: unknown setting (known: {sorted(node)})")
+        old = node[leaf]
+        if isinstance(old, bool):
+            node[leaf] = value.lower() in ("1", "true", "yes")
+        elif isinstance(old, (int, float)):
+            node[leaf] = type(old)(float(value))
+        else:
+            node[leaf] = value
+    try:
+        TrirlCfg.from_dict(tc)
+    except ValueError as e:
+        raise SystemExit(f"--trirl: {e}") from e
+    return tc
+
+
+def env_settings(absorbing_tail: str | None = None) -> dict[str, Any]:
+    """The env settings, optionally with another absorbing tail (checked by name)."""
+    env = dict(ENV)
+    if absorbing_tail is not None:
+        if absorbing_tail not in ABSORBING_TAILS:
+            raise SystemExit(f"--absorbing_tail must be one of {ABSORBING_TAILS}, got {absorbing_tail!r}")
+        env["absorbing_tail"] = absorbing_tail
+    return env
+
+
+def agent_cfg(algo: str, trirl: dict[str, Any] | None = None, quick: bool = False) -> dict[str, Any]:
+    """The shared agent config with ``trirl_cfg.method`` = algo (baselines: plain PPO policy step)."""
+    cfg = copy.deepcopy(AGENT)
+    tc = copy.deepcopy(TRIRL if trirl is None else trirl)
+    cfg["algorithm"]["trirl_cfg"] = tc
+    tc["method"] = algo
+    tc["policy_update"] = "trpl" if algo == "trirl" else "ppo"
+    if quick:
+        cfg["num_steps_per_env"] = QUICK["num_steps_per_env"]
+        cfg["algorithm"]["num_mini_batches"] = 4
+        cfg["algorithm"]["num_learning_epochs"] = 2
+        tc["chain_length"] = min(tc["chain_length"], QUICK["chain_length"])
+        tc["discriminator"]["num_epochs"] = QUICK["disc_epochs"]
+        tc["approximator"]["num_steps"] = 5
+        tc["approximator"]["evict_chunk"] = 1  # must not exceed the tiny chain
+    return cfg
+
+
+def ppo_cfg(quick: bool = False) -> dict[str, Any]:
+    """Plain rsl_rl PPO with the same networks and settings (re-optimisation of a frozen reward; the control)."""
+    cfg = agent_cfg("gail", quick=quick)
+    cfg["algorithm"].pop("trirl_cfg")
+    cfg["algorithm"]["class_name"] = "PPO"
+    return cfg
+
+
+def settings_used(budget: dict[str, Any], algo: str) -> dict[str, Any]:
+    """The part of a run's budget that ``algo`` reads: a saved run is reused only when this part (and the code) is
+    unchanged, so retuning TRIRL's trust region does not throw away baseline runs that never read it."""
+    used = json.loads(json.dumps(budget))
+    tc = used.get("agent", {}).get("algorithm", {}).get("trirl_cfg", {})
+    if algo != "trirl":
+        for key in TRIRL_ONLY_KEYS:
+            tc.pop(key, None)
+    if algo == CONTROL:  # PPO on the true reward reads no trirl_cfg and no demos
+        used.get("agent", {}).get("algorithm", {}).pop("trirl_cfg", None)
+    return used

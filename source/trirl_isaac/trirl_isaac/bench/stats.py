@@ -1,0 +1,37 @@
+"""Aggregate statistics of normalised returns: IQM, stratified-bootstrap intervals, per-task Student-t intervals."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.stats
+
+
+def iqm(scores: np.ndarray) -> float:
+    """Interquartile mean: the mean of the middle 50% of all scores (scipy's 25% trimmed mean)."""
+    return float(scipy.stats.trim_mean(np.asarray(scores, dtype=float).ravel(), proportiontocut=0.25))
+
+
+def stratified_bootstrap_ci(
+    per_task: list[np.ndarray], statistic=iqm, reps: int = 2000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
+    """(point, low, high): percentile interval of ``statistic`` when runs are resampled within each task."""
+    rng = np.random.default_rng(seed)
+    per_task = [np.asarray(x, dtype=float) for x in per_task if len(x)]
+    point = statistic(np.concatenate(per_task))
+    stats = np.empty(reps)
+    for b in range(reps):
+        stats[b] = statistic(np.concatenate([x[rng.integers(0, len(x), len(x))] for x in per_task]))
+    tail = 100 * (1 - confidence) / 2
+    return point, float(np.percentile(stats, tail)), float(np.percentile(stats, 100 - tail))
+
+
+def mean_ci(x: list[float], confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t interval over seeds (a single seed gives an interval of NaN)."""
+    a = np.asarray(x, dtype=float)
+    m = float(a.mean())
+    if len(a) < 2:
+        return m, float("nan"), float("nan")
+    h = float(scipy.stats.t.ppf(0.5 + confidence / 2, len(a) - 1) * a.std(ddof=1) / math.sqrt(len(a)))
+    return m, m - h, m + h
