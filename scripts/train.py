@@ -18,6 +18,7 @@ visualizer renders only while a recording runs.
 from __future__ import annotations
 
 import argparse
+import difflib
 import glob
 import os
 import sys
@@ -91,17 +92,28 @@ def main(argv: list[str] | None = None) -> None:
     from rsl_rl.utils import resolve_callable
 
     import trirl_isaac.tasks  # noqa: F401  (registers the TRIRL-* tasks)
+    from trirl_isaac.algo.config import ConfigError, TrirlCfg
     from trirl_isaac.algo.reward import LearnedReward
-    from trirl_isaac.algo.runner import TrirlRunner
+    from trirl_isaac.algo.runner import TrirlRunner, read_checkpoint
     from trirl_isaac.algo.trirl import TRIRL
     from trirl_isaac.tasks.imitation.viewer_video import offscreen_visualizer_cfg, resolve_render, viewer_video_or_none
 
     device = ("cuda:0" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     if device.startswith("cuda") and not torch.cuda.is_available():
-        sys.exit("--device cuda requested but torch sees no CUDA device")
+        sys.exit("--device cuda: torch sees no CUDA device on this machine (use --device cpu, or leave it on auto)")
     on_cpu = device == "cpu"
+    known = sorted(t for t in gym.registry if t.startswith("TRIRL-"))
+    if args.task not in gym.registry:
+        close = difflib.get_close_matches(args.task, known, n=3, cutoff=0.5)
+        sys.exit(f"unknown task {args.task!r}; " + (f"did you mean {close}? " if close else "") + f"tasks: {known}")
     entry = "rsl_rl_cfg_entry_point" if args.agent == "trirl" else "rsl_rl_ppo_cfg_entry_point"
     env_cfg, agent_cfg = resolve_task_config(args.task, entry, overrides=overrides)
+    trirl_cfg = getattr(agent_cfg.algorithm, "trirl_cfg", None)
+    if trirl_cfg is not None:  # validated now, before the simulator starts: a misspelt key fails in seconds
+        try:
+            TrirlCfg.from_dict(to_dict(trirl_cfg) if not isinstance(trirl_cfg, dict) else trirl_cfg)
+        except ConfigError as err:
+            sys.exit(f"[trirl] bad agent.algorithm.trirl_cfg override: {err}")
     env_cfg.scene.num_envs = args.num_envs or (CPU_DEFAULTS["num_envs"] if on_cpu else CUDA_DEFAULT_ENVS)
     env_cfg.sim.device = device
     if args.motion:
@@ -118,11 +130,16 @@ def main(argv: list[str] | None = None) -> None:
     resume_path = None
     if args.resume:
         resume_path = latest_checkpoint(log_root, agent_cfg.experiment_name) if args.resume == "latest" else args.resume
-        if not os.path.isfile(resume_path):
-            sys.exit(f"--resume: checkpoint not found: {resume_path}")
+        try:
+            read_checkpoint(resume_path, map_location="cpu")  # a damaged file fails here, before the simulator
+        except (FileNotFoundError, ValueError) as err:
+            sys.exit(f"--resume: {err}")
     reward = LearnedReward.load(args.reward, device=device) if args.reward else None
     run = datetime.now().strftime("%Y-%m-%d_%H-%M-%S") + (f"_{args.run_name}" if args.run_name else "")
     log_dir = os.path.join(log_root, "rsl_rl", agent_cfg.experiment_name, run)
+    base, n = log_dir, 1
+    while os.path.exists(log_dir):  # a new run never writes into an existing run folder
+        log_dir, n = f"{base}_{n}", n + 1
     print(
         f"[trirl] task={args.task} agent={args.agent} device={device} envs={env_cfg.scene.num_envs} "
         f"iterations={iterations} log_dir={log_dir}",

@@ -336,6 +336,7 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
         "--retrain",
         "--transfer",
         "--control",
+        "--heatmaps",
         "--speed",
         "--seeds",
         "0",
@@ -364,5 +365,5 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
     trirl = [r for r in blob["runs"] if r["algo"] == "trirl"][0]
     assert {"eta", "eps_tr", "kl_new_old", "dual_estimate"} <= set(trirl["history"][0])
     assert blob["speed"][0]["ratio_trirl_ppo"] > 0
-    for name in ("curves.png", "trirl_pointmaze.png", "speed.json"):
+    for name in ("curves.png", "trirl_pointmaze.png", "speed.json", "pointmaze_rewards.png"):
         assert (out / name).is_file()

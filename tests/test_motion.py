@@ -1,6 +1,5 @@
 """Motion clips: schema validation (malformed-file corpus), resampling, looping, sampling, importers, shipped clips."""
 
-import importlib.util
 import math
 import warnings
 from pathlib import Path
@@ -30,13 +29,6 @@ DT = 0.02
 G1_KEY = list(ROBOTS["g1"].key_bodies)
 
 
-def _load_script(name):
-    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture(scope="module")
 def g1():
     return Kinematics("g1")
@@ -49,7 +41,9 @@ def go2():
 
 @pytest.fixture(scope="module")
 def convert():
-    return _load_script("convert_motion")
+    from trirl_isaac.motion import importers
+
+    return importers
 
 
 def limits_of(kin):
@@ -91,6 +85,9 @@ def synthetic_clip(kin, frames=61, fps=30.0, cyclic=False, name="synth", yaw_rat
         licence="CC0",
         how_made="synthetic",
     )
+    # stand on the ground: the lowest foot sole of the clip touches z = 0 (the loader's ground checks)
+    feet = [f for spec in ROBOTS.values() for f in spec.feet if f in kin.body_names]
+    clip.root_pos[:, 2] -= kin.sole_heights(kin.qpos(clip.root_pos, clip.root_quat, clip.joint_pos), feet).min()
     if bodies:
         q = kin.qpos(clip.root_pos, clip.root_quat, clip.joint_pos)
         clip.body_names = list(G1_KEY)
@@ -352,8 +349,8 @@ def test_import_humanoid_amp_npz(tmp_path, g1, convert):
         dof_velocities=clip.joint_vel[:, perm],
         body_positions=bpos,
         body_rotations=bquat,
-        body_linear_velocities=np.zeros_like(bpos),
-        body_angular_velocities=np.zeros_like(bpos),
+        body_linear_velocities=np.repeat(clip.root_lin_vel[:, None], len(names), 1),  # only body 0 (root) is read
+        body_angular_velocities=np.repeat(clip.root_ang_vel[:, None], len(names), 1),
     )
     assert convert.main(["humanoid-amp-npz", str(src), "--robot", "g1", "--out", str(tmp_path / "amp.h5")]) == 0
     loaded = load_motion_file(tmp_path / "amp.h5", g1.joint_names, limits_of(g1), required_bodies=G1_KEY)[0]
@@ -415,8 +412,8 @@ def test_import_mjlab_npz(tmp_path, g1, convert):
         joint_vel=clip.joint_vel,
         body_pos_w=bpos,
         body_quat_w=bquat,
-        body_lin_vel_w=np.zeros_like(bpos),
-        body_ang_vel_w=np.zeros_like(bpos),
+        body_lin_vel_w=np.repeat(clip.root_lin_vel[:, None], len(names), 1),  # only body 0 (root) is read
+        body_ang_vel_w=np.repeat(clip.root_ang_vel[:, None], len(names), 1),
     )
     out = tmp_path / "mj.h5"
     assert (
@@ -437,8 +434,8 @@ def test_import_mjlab_npz(tmp_path, g1, convert):
         joint_vel=clip.joint_vel[:, ::-1],
         body_pos_w=bpos,
         body_quat_w=bquat,
-        body_lin_vel_w=bpos,
-        body_ang_vel_w=bpos,
+        body_lin_vel_w=np.repeat(clip.root_lin_vel[:, None], len(names), 1),
+        body_ang_vel_w=np.repeat(clip.root_ang_vel[:, None], len(names), 1),
     )
     c = convert.convert_mjlab_npz(tmp_path / "rev.npz", g1, joint_names=rev)
     save_motion_file(tmp_path / "rev.h5", "g1", [c])

@@ -242,3 +242,46 @@ def test_viewer_video_streams_frames_to_an_mp4(tmp_path) -> None:
     video.capture()
     video.discard()
     assert not list(tmp_path.glob("c.mp4*"))
+
+
+def test_train_cli_fails_fast_on_bad_options(tmp_path) -> None:
+    """Bad overrides, unknown tasks, damaged checkpoints and a missing GPU fail before the simulator starts."""
+    damaged = tmp_path / "model_3.pt"
+    damaged.write_bytes(b"PK\x03\x04 not a whole checkpoint")
+    script = os.path.join(os.path.dirname(SCENARIOS), "..", "scripts", "train.py")
+    code = f"""
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("train", {script!r})
+train = importlib.util.module_from_spec(spec); spec.loader.exec_module(train)
+cases = {{
+    "bad_value": ["--task", "TRIRL-Go2-Walk", "agent.algorithm.trirl_cfg.eps=2"],
+    "misspelt_key": ["--task", "TRIRL-Go2-Walk", "agent.algorithm.trirl_cfg.epsilon=0.1"],
+    "bad_choice": ["--task", "TRIRL-Go2-Walk", "agent.algorithm.trirl_cfg.policy_update=trpo"],
+    "unknown_task": ["--task", "TRIRL-G1-Runn"],
+    "damaged_resume": ["--task", "TRIRL-Go2-Walk", "--device", "cpu", "--resume", {str(damaged)!r}],
+    "cuda": ["--task", "TRIRL-Go2-Walk", "--device", "cuda"],
+}}
+out = {{}}
+for name, argv in cases.items():
+    try:
+        train.main(argv + ["--log_root", {str(tmp_path / "logs")!r}])
+        out[name] = "no error"
+    except SystemExit as e:
+        out[name] = str(e.code)
+print("RESULT " + json.dumps(out))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert lines, proc.stdout[-2000:] + proc.stderr[-3000:]
+    out = json.loads(lines[-1][len("RESULT ") :])
+    assert "trirl_cfg.eps must lie in (0, 1], got 2" in out["bad_value"]
+    assert "unknown key(s) ['epsilon']" in out["misspelt_key"] and "'eps'" in out["misspelt_key"]
+    assert "policy_update must be one of ('trpl', 'kl_penalty', 'ppo')" in out["bad_choice"]
+    assert "did you mean ['TRIRL-G1-Run'" in out["unknown_task"]
+    assert "cannot be read" in out["damaged_resume"] and str(damaged) in out["damaged_resume"]
+    assert damaged.read_bytes() == b"PK\x03\x04 not a whole checkpoint"
+    import torch
+
+    if not torch.cuda.is_available():
+        assert "no CUDA device" in out["cuda"] and "\n" not in out["cuda"]
+    assert not (tmp_path / "logs").exists()  # nothing started, nothing written

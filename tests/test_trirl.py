@@ -279,6 +279,61 @@ def test_resume_continues_bit_identically(tmp_path) -> None:
     assert a.alg.reward.chain.etas == b.alg.reward.chain.etas
 
 
+@pytest.mark.parametrize("where", ["observation", "discriminator", "actor"])
+def test_nan_stops_training_before_a_checkpoint_and_the_last_one_resumes(tmp_path, where) -> None:
+    runner = _runner(log_dir=str(tmp_path / "run"), seed=3)
+    runner.cfg["save_interval"] = 1
+    runner.learn(2)  # model_0.pt, model_1.pt (and the final save of model_1.pt)
+    good = os.path.join(tmp_path / "run", "model_1.pt")
+    before = open(good, "rb").read()
+    step = runner.env.step
+    if where == "observation":
+
+        def poisoned(actions):
+            obs, rew, dones, extras = step(actions)
+            obs["policy"][0, 0] = float("inf")
+            return obs, rew, dones, extras
+
+        runner.env.step = poisoned
+        message = "observation group 'policy' is NaN or Inf at iteration 2"
+    elif where == "discriminator":
+        with torch.no_grad():
+            next(runner.alg.discriminator.parameters()).fill_(float("nan"))
+        message = "discriminator's loss is NaN or Inf at iteration 2"
+    else:
+        runner.alg.learning_rate = 1e30  # an exploding step: the update leaves non-finite weights
+        for group in runner.alg.optimizer.param_groups:
+            group["lr"] = float("inf")
+        message = "at iteration 2"
+    with pytest.raises(FloatingPointError, match=message):
+        runner.learn(2)
+    assert sorted(os.listdir(tmp_path / "run")) == sorted(
+        ["model_0.pt", "model_1.pt", "reward_0.pt", "reward_1.pt"]
+        + [n for n in os.listdir(tmp_path / "run") if not n.endswith(".pt")]
+    )  # nothing was written after the fault
+    assert open(good, "rb").read() == before
+    resumed = _runner(log_dir=str(tmp_path / "resumed"), seed=3)
+    resumed.load(good)
+    resumed.learn(1)
+    assert all(torch.isfinite(p).all() for p in resumed.alg.actor.parameters())
+
+
+def test_damaged_checkpoint_is_a_named_error_and_left_untouched(tmp_path) -> None:
+    runner = _runner(log_dir=str(tmp_path / "run"))
+    runner.learn(1)
+    ckpt = glob.glob(os.path.join(tmp_path / "run", "model_*.pt"))[0]
+    damaged = tmp_path / "damaged.pt"
+    data = open(ckpt, "rb").read()
+    damaged.write_bytes(data[: len(data) // 3])
+    with pytest.raises(ValueError, match="cannot be read") as e:
+        _runner().load(str(damaged))
+    assert str(damaged) in str(e.value) and damaged.read_bytes() == data[: len(data) // 3]
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    with pytest.raises(ValueError, match="not an rsl_rl/trirl_isaac checkpoint"):
+        _runner().load(str(foreign))
+
+
 def test_algorithm_package_never_imports_isaaclab() -> None:
     import subprocess
     import sys

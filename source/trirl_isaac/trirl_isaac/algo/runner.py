@@ -98,9 +98,7 @@ class TrirlRunner(OnPolicyRunner):
         self, path: str, load_cfg: dict | None = None, strict: bool = True, map_location: str | None = None
     ) -> dict:
         """Load a checkpoint; restores RNG and env state when present so training continues exactly."""
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"checkpoint not found: {path}")
-        loaded: dict[str, Any] = torch.load(path, weights_only=False, map_location=map_location)
+        loaded = read_checkpoint(path, map_location)
         if self.alg.load(loaded, load_cfg, strict):
             self.current_learning_iteration = loaded["iter"]
         if "rng_state" in loaded and (load_cfg is None or load_cfg.get("rng", True)):
@@ -112,3 +110,18 @@ class TrirlRunner(OnPolicyRunner):
         for consumer in self.reward_consumers:
             consumer(self.alg.reward)
         return loaded["infos"]
+
+
+def read_checkpoint(path: str, map_location: str | None = None) -> dict[str, Any]:
+    """A checkpoint's contents; a missing, damaged or foreign file is a named error and is left untouched."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        loaded = torch.load(path, weights_only=False, map_location=map_location)
+    except Exception as e:  # torch raises RuntimeError, EOFError, UnpicklingError, ... for damaged files
+        raise ValueError(
+            f"checkpoint {path} cannot be read (damaged or truncated?): {e}; the file was not changed"
+        ) from e
+    if not isinstance(loaded, dict) or "iter" not in loaded:
+        raise ValueError(f"{path} is not an rsl_rl/trirl_isaac checkpoint (no 'iter' entry); the file was not changed")
+    return loaded

@@ -37,6 +37,19 @@ from trirl_isaac.algo.trust_region import gaussian_kl, project_cov, project_mean
 CorrectionCallback = Callable[[dict[str, float], LearnedReward], None]
 
 
+class TrainingDivergedError(FloatingPointError):
+    """A NaN or Inf reached the observations, rewards, discriminator, losses or networks; nothing was saved after it."""
+
+
+def _require_finite(what: str, value: torch.Tensor | float, iteration: int) -> None:
+    finite = torch.isfinite(value).all() if isinstance(value, torch.Tensor) else math.isfinite(value)
+    if not finite:
+        raise TrainingDivergedError(
+            f"{what} is NaN or Inf at iteration {iteration}: training stopped before writing a checkpoint "
+            "(the last one written is intact; resume from it with a lower learning rate or fix the input)"
+        )
+
+
 class TRIRL(PPO):
     """PPO with a learned, trust-region-corrected reward (and GAIL/AIRL/AMP through the same code path)."""
 
@@ -97,6 +110,9 @@ class TRIRL(PPO):
         """Record a step; keep the true next state s' (pre-reset observation at episode ends) for D."""
         step = self.storage.step
         group = self.trirl_cfg.disc_obs_group
+        for key, value in obs.items():  # rsl_rl's own check sees NaN only, not Inf
+            _require_finite(f"observation group '{key}'", value, self.iteration)
+        _require_finite("the environment's reward", rewards, self.iteration)
         next_disc = obs[group]
         done = dones.bool().view(-1)
         final_obs = extras.get("final_obs")
@@ -159,6 +175,9 @@ class TRIRL(PPO):
             # closed-form absorbing tail: r_abs + gamma r_abs + ... = r_abs / (1 - gamma), no bootstrap needed
             self._relabelled[self._absorbing] /= 1.0 - self.gamma
             self.storage.rewards.copy_((self._relabelled + self._bootstrap).unsqueeze(-1))
+        for key, value in disc_stats.items():
+            _require_finite(f"the discriminator's {key}", value, self.iteration)
+        _require_finite("the discriminator's logits on the rollout", self._d_new, self.iteration)
         self.stats = {f"disc_{k}": v for k, v in disc_stats.items()} | self.stats_extra
         self.stats["reward_tilde_mean"] = r_tilde.mean().item()
         self.stats["env_reward_mean"] = self._env_rewards.mean().item()
@@ -188,6 +207,7 @@ class TRIRL(PPO):
         for batch in self.storage.mini_batch_generator(self.num_mini_batches, self.num_learning_epochs):
             self.actor(batch.observations, stochastic_output=True)
             mu, std = self.actor.output_mean, self.actor.output_std.expand_as(self.actor.output_mean)
+            _require_finite("the actor's output", torch.cat([mu.detach(), std.detach()], -1), self.iteration)
             mu_old, std_old = batch.old_distribution_params
             if self.desired_kl is not None and self.schedule == "adaptive":
                 self._adapt_learning_rate(gaussian_kl(mu_old, std_old, mu.detach(), std.detach()).mean().item())
@@ -228,6 +248,11 @@ class TRIRL(PPO):
             sums["trust_region"] += float(tr_loss.detach())
             num_updates += 1
         losses = {k: v / max(num_updates, 1) for k, v in sums.items()}
+        for key, value in losses.items():
+            _require_finite(f"the {key} loss", value, self.iteration)
+        for name, net in (("actor", self.actor), ("critic", self.critic)):
+            for pname, p in net.named_parameters():
+                _require_finite(f"{name} parameter {pname}", p, self.iteration)
 
         obs_all = self.storage.observations.flatten(0, 1)
         eta, kl_new_old, omega_max = self._trust_region_multiplier(obs_all, eta_sched)

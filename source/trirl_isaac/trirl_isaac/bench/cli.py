@@ -71,6 +71,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="override TRIRL settings for an ablation, e.g. eps=0.1 trust_region.mean_bound=2e-4",
     )
     p.add_argument("--absorbing_tail", default=None, help="closed_form (default) or bootstrap, for every method")
+    p.add_argument(
+        "--heatmaps", action="store_true", help="Point Maze: plot each method's learned reward (first seed) as a field"
+    )
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     args.overrides = list(args.trirl)
@@ -155,3 +158,26 @@ def main(argv: list[str] | None = None) -> None:
             json.dump(speed, f, indent=1)
     renormalise(runs, refs)
     write_report(args, runs, refs, summarise(runs, args.algos), speed)
+    if args.heatmaps:
+        write_heatmaps(args, runs)
+
+
+def write_heatmaps(args: argparse.Namespace, runs: list[dict]) -> None:
+    """pointmaze_rewards.png (and _flipped): the first seed's learned reward of each method, with the true reward."""
+    from trirl_isaac.algo.reward import LearnedReward
+    from trirl_isaac.bench.heatmap import plot_fields
+    from trirl_isaac.envs.gym_mujoco import PointMazeCfg, PointMazeEnv
+
+    for flipped in (False, True):
+        maze = PointMazeEnv(1, PointMazeCfg(flipped=flipped))
+        fields = {"true reward (-maze distance)": lambda x, maze=maze: -maze.maze_distance(x[:, 4:6])}
+        for algo in args.algos:
+            mine = [r for r in runs if r["task"] == "pointmaze" and r["algo"] == algo and "train" in r]
+            if not mine:
+                continue
+            first = min(mine, key=lambda r: r["seed"])
+            path = os.path.join(args.out, "rewards", f"pointmaze__{algo}__s{first['seed']}__{first['key']}.pt")
+            if os.path.isfile(path):
+                fields[f"{algo} (seed {first['seed']})"] = LearnedReward.load(path)
+        name = "pointmaze_flipped_rewards.png" if flipped else "pointmaze_rewards.png"
+        plot_fields(fields, os.path.join(args.out, name), flipped=flipped)

@@ -143,7 +143,8 @@ def plot(args, runs: list[dict]) -> None:
         fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)
         for ax, (task, key) in zip(axes.flat, panels):
             for algo in args.algos:
-                curves = [np.asarray(r[key]["curve"]) for r in runs if r["task"] == task and r["algo"] == algo and key in r]
+                mine = [r for r in runs if r["task"] == task and r["algo"] == algo and key in r]
+                curves = [np.asarray(r[key]["curve"]) for r in mine]
                 curves = [c for c in curves if len(c)]
                 if not curves:
                     continue

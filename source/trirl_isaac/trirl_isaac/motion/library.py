@@ -30,6 +30,7 @@ import torch
 
 from .features import RobotState, discriminator_features, feature_dim
 from .kinematics import (
+    ROBOTS,
     Kinematics,
     quat_conj,
     quat_from_yaw,
@@ -249,6 +250,7 @@ class MotionLibrary:
         robot: str | None = None,
         joint_limits: Mapping[str, tuple[float, float]] | np.ndarray | None = None,
         limit_tol: float = 0.02,
+        skip_checks: Sequence[str] = (),
         device: str | torch.device = "cpu",
         seed: int | None = None,
     ) -> None:
@@ -265,6 +267,8 @@ class MotionLibrary:
                 ``joint_limits`` is None, for the joint limits checked on load).
             robot: if given, each file's ``robot`` attribute must match.
             joint_limits: (J, 2) or {name: (lo, hi)}, checked on load with ``limit_tol``.
+            skip_checks: physical clip checks not to run (see :mod:`trirl_isaac.motion.checks`); with ``mjcf`` the
+                ground checks use the foot soles of ``robot``'s feet.
             device: where the sampled tensors live.
             seed: seed of the library's own random generator (None: nondeterministic).
         """
@@ -296,6 +300,9 @@ class MotionLibrary:
                 required_bodies=required,
                 control_dt=self.dt,
                 limit_tol=limit_tol,
+                kinematics=self.kinematics,
+                feet=ROBOTS[robot].feet if robot in ROBOTS and self.kinematics is not None else (),
+                skip_checks=skip_checks,
             )
             clips += loaded
             weights += [float(src.weight)] * len(loaded)

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .checks import check_clip, validate_skip
+
 SCHEMA_VERSION = 1
 QUAT_CONVENTION = "wxyz"
 QUALITY_PREFIX = "quality_"
@@ -134,6 +136,9 @@ def load_motion_file(
     control_dt: float | None = None,
     quat_tol: float = 1e-3,
     limit_tol: float = 0.02,
+    kinematics=None,
+    feet: Sequence[str] = (),
+    skip_checks: Sequence[str] = (),
 ) -> list[MotionClip]:
     """Open, validate and return the clips of a motion file, joints reordered into ``robot_joint_names``.
 
@@ -149,9 +154,13 @@ def load_motion_file(
         control_dt: if given, each clip must last at least two control steps.
         quat_tol: allowed deviation of quaternion norms from 1.
         limit_tol: allowed excursion (rad or m) of joint positions beyond their limits.
+        kinematics: the robot's :class:`~trirl_isaac.motion.kinematics.Kinematics`, for the ground checks on the
+            soles of ``feet`` and the comparison of stored body positions with forward kinematics.
+        skip_checks: names of physical checks (:data:`trirl_isaac.motion.checks.CHECKS`) not to run.
     """
     import h5py
 
+    skip = validate_skip(skip_checks)
     path = os.fspath(path)
 
     def fail(problem: str, clip: str | None = None) -> MotionFileError:
@@ -165,50 +174,105 @@ def load_motion_file(
             "not an HDF5 file (expected the trirl_isaac motion schema; convert other formats with "
             "scripts/convert_motion.py)"
         )
-    with h5py.File(path, "r") as f:
-        version = f.attrs.get("schema_version")
-        if version is None:
-            raise fail("missing root attribute 'schema_version'")
-        if int(np.asarray(version)) != SCHEMA_VERSION:
-            raise fail(
-                f"schema_version {int(np.asarray(version))} is not supported (this loader reads version "
-                f"{SCHEMA_VERSION})"
-            )
-        file_robot = f.attrs.get("robot")
-        if file_robot is None:
-            raise fail("missing root attribute 'robot'")
-        file_robot = file_robot.decode() if isinstance(file_robot, bytes) else str(file_robot)
-        if robot is not None and file_robot != robot:
-            raise fail(f"clips are for robot '{file_robot}', not '{robot}'")
-        if "clips" not in f or not isinstance(f["clips"], h5py.Group) or len(f["clips"]) == 0:
-            raise fail("missing group '/clips' (or it holds no clip)")
-        names = list(f["clips"].keys())
-        if clips is not None:
-            absent = [c for c in clips if c not in names]
-            if absent:
-                raise fail(f"no clip(s) {absent} (file has {names})")
-            names = list(clips)
-        return [
-            _read_clip(
-                f["clips"][name],
-                name,
+    try:
+        with h5py.File(path, "r") as f:
+            return _read_file(
+                f,
                 fail,
+                robot,
+                clips,
                 robot_joint_names,
                 joint_limits,
                 required_bodies,
                 control_dt,
                 quat_tol,
                 limit_tol,
+                kinematics,
+                feet,
+                skip,
             )
-            for name in names
-        ]
+    except OSError as e:  # h5py's errors for truncated or corrupted files and unreadable datasets
+        raise fail(f"cannot be read as HDF5 (truncated or corrupted?): {e}") from e
+
+
+def _number(attrs, key: str, fail, clip: str | None = None) -> float:
+    """A numeric attribute, or a named error when it is text or not a scalar."""
+    try:
+        value = np.asarray(attrs[key])
+        if value.dtype.kind not in "biuf" or value.size != 1:
+            raise TypeError
+        return float(value)
+    except (TypeError, ValueError):
+        raise fail(f"attribute '{key}' must be a number, got {attrs[key]!r}", clip) from None
+
+
+def _float_dataset(g, key: str, fail, clip: str) -> np.ndarray:
+    """A numeric dataset as float64, or a named error when it holds strings or other non-numbers."""
+    raw = g[key][()]
+    if np.asarray(raw).dtype.kind not in "biuf":
+        raise fail(f"dataset '{key}' must hold numbers, got dtype {np.asarray(raw).dtype}", clip)
+    return np.asarray(raw, dtype=np.float64)
+
+
+def _read_file(
+    f,
+    fail,
+    robot,
+    clips,
+    robot_joint_names,
+    joint_limits,
+    required_bodies,
+    control_dt,
+    quat_tol,
+    limit_tol,
+    kinematics,
+    feet,
+    skip,
+) -> list[MotionClip]:
+    import h5py
+
+    if "schema_version" not in f.attrs:
+        raise fail("missing root attribute 'schema_version'")
+    version = int(_number(f.attrs, "schema_version", fail))
+    if version != SCHEMA_VERSION:
+        raise fail(f"schema_version {version} is not supported (this loader reads version {SCHEMA_VERSION})")
+    file_robot = f.attrs.get("robot")
+    if file_robot is None:
+        raise fail("missing root attribute 'robot'")
+    file_robot = file_robot.decode() if isinstance(file_robot, bytes) else str(file_robot)
+    if robot is not None and file_robot != robot:
+        raise fail(f"clips are for robot '{file_robot}', not '{robot}'")
+    if "clips" not in f or not isinstance(f["clips"], h5py.Group) or len(f["clips"]) == 0:
+        raise fail("missing group '/clips' (or it holds no clip)")
+    names = list(f["clips"].keys())
+    if clips is not None:
+        absent = [c for c in clips if c not in names]
+        if absent:
+            raise fail(f"no clip(s) {absent} (file has {names})")
+        names = list(clips)
+    out = []
+    for name in names:
+        clip = _read_clip(
+            f["clips"][name],
+            name,
+            fail,
+            robot_joint_names,
+            joint_limits,
+            required_bodies,
+            control_dt,
+            quat_tol,
+            limit_tol,
+        )
+        check_clip(clip, lambda problem, name=name: fail(problem, name), kinematics, sorted(skip), feet)
+        out.append(clip)
+    return out
 
 
 def _read_clip(g, name, fail, robot_joint_names, joint_limits, required_bodies, control_dt, quat_tol, limit_tol):
     missing = [a for a in CLIP_ATTRS if a not in g.attrs] + [k for k in REQUIRED_DATASETS if k not in g]
     if missing:
         raise fail(f"missing key(s) {missing}", name)
-    fps = float(np.asarray(g.attrs["fps"]))
+    fps = _number(g.attrs, "fps", fail, name)
     if not np.isfinite(fps) or fps <= 0.0:
         raise fail(f"fps must be > 0, got {fps}", name)
     conv = g.attrs["quat_convention"]
@@ -217,16 +281,22 @@ def _read_clip(g, name, fail, robot_joint_names, joint_limits, required_bodies, 
         raise fail(f"quat_convention is '{conv}', the schema requires '{QUAT_CONVENTION}'", name)
 
     joint_names = _decode(g["joint_names"][()])
-    data = {k: np.asarray(g[k][()], dtype=np.float64) for k in REQUIRED_DATASETS[1:]}
+    repeated = sorted({n for n in joint_names if joint_names.count(n) > 1})
+    if repeated:
+        raise fail(f"duplicate joint names {repeated}", name)
+    data = {k: _float_dataset(g, k, fail, name) for k in REQUIRED_DATASETS[1:]}
     has_bodies = "body_names" in g or "body_pos" in g
     if has_bodies:
         absent = [k for k in BODY_DATASETS[:2] if k not in g]
         if absent:
             raise fail(f"missing key(s) {absent} (body_names and body_pos go together)", name)
         body_names = _decode(g["body_names"][()])
-        data["body_pos"] = np.asarray(g["body_pos"][()], dtype=np.float64)
+        data["body_pos"] = _float_dataset(g, "body_pos", fail, name)
         if "body_quat" in g:
-            data["body_quat"] = np.asarray(g["body_quat"][()], dtype=np.float64)
+            data["body_quat"] = _float_dataset(g, "body_quat", fail, name)
+        repeated = sorted({n for n in body_names if body_names.count(n) > 1})
+        if repeated:
+            raise fail(f"duplicate body names {repeated}", name)
     else:
         body_names = None
 
@@ -262,7 +332,7 @@ def _read_clip(g, name, fail, robot_joint_names, joint_limits, required_bodies, 
                 raise fail(f"{k} is not unit-norm (|norm - 1| = {err.max():.3g} > {quat_tol} at frame {frame})", name)
             data[k] = data[k] / np.linalg.norm(data[k], axis=-1, keepdims=True)
 
-    cyclic = bool(np.asarray(g.attrs["cyclic"]))
+    cyclic = bool(_number(g.attrs, "cyclic", fail, name))
     duration = (t if cyclic else t - 1) / fps
     if control_dt is not None and duration < 2.0 * control_dt - 1e-9:
         raise fail(f"clip lasts {duration:.4f} s, shorter than 2 control steps of {control_dt} s", name)
@@ -274,8 +344,6 @@ def _read_clip(g, name, fail, robot_joint_names, joint_limits, required_bodies, 
         absent = [n for n in robot_joint_names if n not in set(joint_names)]
         if absent:
             raise fail(f"robot joints missing from the clip: {absent}", name)
-        if len(set(joint_names)) != len(joint_names):
-            raise fail("duplicate joint names", name)
         order = [joint_names.index(n) for n in robot_joint_names]
         data["joint_pos"] = data["joint_pos"][:, order]
         data["joint_vel"] = data["joint_vel"][:, order]

@@ -10,7 +10,7 @@ from isaaclab.envs import ManagerBasedRLEnv
 from trirl_isaac.algo.reward import LearnedReward
 from trirl_isaac.algo.trirl import check_reward_compatible
 from trirl_isaac.motion.features import quat_rotate_inverse
-from trirl_isaac.motion.kinematics import Kinematics, resolve_mjcf
+from trirl_isaac.motion.kinematics import ROBOTS, Kinematics, resolve_mjcf
 from trirl_isaac.motion.library import MotionLibrary, MotionSource
 from trirl_isaac.motion.schema import load_motion_file
 from trirl_isaac.tasks.imitation.env_cfg import ImitationEnvCfg
@@ -36,6 +36,7 @@ def validate_motion_cfg(cfg: ImitationEnvCfg) -> None:
     if m.weights is not None and len(m.weights) != len(m.files):
         raise ValueError(f"motion.weights has {len(m.weights)} entries for {len(m.files)} motion files")
     kin = Kinematics(resolve_mjcf(cfg.robot_name))
+    feet = ROBOTS[cfg.robot_name].feet if cfg.robot_name in ROBOTS else ()
     missing = [b for b in m.key_bodies if b not in kin.body_names]
     if missing:
         raise ValueError(f"motion.key_bodies {missing} are not bodies of robot '{cfg.robot_name}'")
@@ -48,6 +49,9 @@ def validate_motion_cfg(cfg: ImitationEnvCfg) -> None:
             robot=cfg.robot_name,
             clips=m.clips,
             control_dt=cfg.decimation * cfg.sim.dt,
+            kinematics=kin,
+            feet=feet,
+            skip_checks=m.skip_checks,
         )
 
 
@@ -84,6 +88,7 @@ class ImitationEnv(ManagerBasedRLEnv):
             control_dt=self.step_dt,
             mjcf=resolve_mjcf(cfg.robot_name),
             robot=cfg.robot_name,
+            skip_checks=m.skip_checks,
             device=self.device,
             seed=cfg.seed,
         )

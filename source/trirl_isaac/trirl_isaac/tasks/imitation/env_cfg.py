@@ -44,6 +44,8 @@ class MotionCfg:
     """Bodies whose base-frame positions enter the discriminator features (feet, hands)."""
     default_pose_share: float = 0.2
     """Share of episodes that start in the default pose instead of a random clip frame."""
+    skip_checks: list[str] = []
+    """Physical clip checks not to run (names in ``trirl_isaac.motion.checks.CHECKS``), for clips known to be right."""
 
 
 @configclass

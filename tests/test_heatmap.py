@@ -1,0 +1,34 @@
+"""The Point Maze reward field: with the true (maze-distance) reward, the best direction leads through the gap."""
+
+import numpy as np
+import pytest
+import torch
+
+from trirl_isaac.bench.heatmap import plot_fields, reward_field
+from trirl_isaac.envs.gym_mujoco import PointMazeCfg, PointMazeEnv
+
+
+def _maze_distance_reward(flipped: bool):
+    env = PointMazeEnv(1, PointMazeCfg(flipped=flipped))
+    return lambda x: -env.maze_distance(x[:, 4:6])  # r(s, s') = -(maze distance of s' to the goal)
+
+
+def _direction_at(xs, ys, dirs, x, y):
+    return dirs[int(np.abs(ys - y).argmin()), int(np.abs(xs - x).argmin())]
+
+
+@pytest.mark.parametrize("flipped", [False, True])
+def test_true_reward_field_points_through_the_gap(flipped: bool) -> None:
+    xs, ys, best, dirs = reward_field(_maze_distance_reward(flipped), flipped=flipped, grid=21)
+    assert best.shape == (21, 21) and dirs.shape == (21, 21, 2)
+    assert _direction_at(xs, ys, dirs, 0.0, 0.3)[1] > 0.9  # above the wall: straight up to the goal (0, 0.7)
+    side = 1.0 if not flipped else -1.0  # below the wall, far from the gap: towards the gap's side
+    assert side * _direction_at(xs, ys, dirs, -0.8 * side, -0.5)[0] > 0.5
+    # the wall blocks: below it, under the goal, moving up does not pay (the best move is sideways to the gap)
+    assert abs(_direction_at(xs, ys, dirs, 0.0, -0.1)[1]) < 0.9
+
+
+def test_plot_fields_writes_a_figure(tmp_path) -> None:
+    path = tmp_path / "fields.png"
+    plot_fields({"true": _maze_distance_reward(False), "const": lambda x: torch.zeros(x.shape[0])}, str(path))
+    assert path.stat().st_size > 10_000
