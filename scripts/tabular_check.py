@@ -43,7 +43,7 @@ def main() -> None:
         f"eta={args.eta} (eps_tr={args.eps / (1 + args.eta):.4g}) iters={args.iters} seed={args.seed}"
     )
 
-    fig, (ax_kl, ax_g) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax_kl, ax_g, ax_e) = plt.subplots(1, 3, figsize=(16, 4))
     runs = {c: run_trirl(mdp, rho_E, args.beta, args.eps, etas, corrected=c) for c in (True, False)}
     G_star = min(h.dual.min() for h in runs.values())  # both variants reach the same minimiser of G
     for corrected, style in ((True, "-o"), (False, "--s")):
@@ -60,6 +60,20 @@ def main() -> None:
         ax_kl.semilogy(hist.kl, style, ms=2, label=label)
         ax_g.semilogy(np.maximum(hist.dual - G_star, 1e-16), style, ms=2, label=label)
 
+    hist = runs[True]
+    gap = np.abs(hist.estimate - hist.dual[:-1]).max()
+    ups = int(np.sum(np.diff(hist.estimate_next) > args.slack))
+    print(
+        f"dual estimate from a rollout (corrected run): (r_i, pi_i) max |estimate - G| {gap:.3e}; "
+        f"(r_(i+1), pi_i) rises {ups} times, {hist.estimate_next[0]:.4f} -> {hist.estimate_next[-1]:.4f}"
+    )
+    first = slice(0, min(30, len(hist.estimate)))
+    ax_e.plot(hist.dual[first], "k-", lw=3, label="exact G(r_i)")
+    ax_e.plot(hist.estimate[first], "c--o", ms=3, label="estimate, pair (r_i, pi_i): = G")
+    ax_e.plot(hist.estimate_next[first], "m:s", ms=3, label="estimate, pair (r_(i+1), pi_i): rises")
+    ax_e.set(xlabel="iteration i", ylabel="G / estimate", title="A rollout estimate of the dual (first 30)")
+    ax_e.grid(True, alpha=0.3)
+    ax_e.legend(fontsize=8)
     ax_kl.set(xlabel="iteration i", ylabel="KL(rho_pi_i || rho_E)", title="Occupancy KL to the expert")
     ax_g.set(
         xlabel="iteration i",

@@ -179,3 +179,14 @@ def test_bad_inputs_raise():
         TabularMDP(P=bad_P, mu0=mdp.mu0, gamma=GAMMA)
     with pytest.raises(ValueError, match="gamma"):
         TabularMDP(P=mdp.P, mu0=mdp.mu0, gamma=1.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dual_estimate_needs_the_matched_pair(seed):
+    """The rollout estimate E[r_i - log pi_i] + beta log E_E exp(-r_i/beta) IS G(r_i) along corrected iterates (pi_i
+    is MCE-optimal for r_i); pairing pi_i with r_{i+1}, what earlier code logged, rises while G falls."""
+    mdp, rho_E = _problem(seed)
+    hist = run_trirl(mdp, rho_E, 5.0, 0.2, [0.5] * 100)
+    np.testing.assert_allclose(hist.estimate, hist.dual[:-1], atol=1e-10)
+    assert np.all(np.diff(hist.dual) <= 1e-12)
+    assert np.diff(hist.estimate_next).max() > 1e-3 and hist.estimate_next[-1] > hist.estimate_next[0]

@@ -383,3 +383,15 @@ def test_env_reward_reused_only_when_it_matches_the_chain(lie) -> None:
     runner.learn(3)
     reused = [h["env_reward_reused"] for h in runner.history]
     assert reused == ([0.0, 1.0, 1.0] if not lie else [0.0, 0.0, 0.0])  # iteration 0: r_0 = 0, nothing to reuse
+
+
+@pytest.mark.parametrize("chain_length", [0, 2, 5])
+def test_cached_expert_reward_equals_the_chain(chain_length) -> None:
+    runner = _runner(chain_length=chain_length, approximator={**SMALL["approximator"], "skip_below": 0.0})
+    alg = runner.alg
+    for _ in range(4):
+        runner.learn(1)
+        torch.testing.assert_close(alg._expert_reward(), alg.reward.chain(alg._dual_expert_x), rtol=1e-5, atol=1e-5)
+    h = runner.history[-1]
+    assert {"dual_estimate", "dual_estimate_next", "reward_mean_expert"} <= set(h)
+    assert h["reward_mean_expert"] == pytest.approx(alg.reward.chain(alg._dual_expert_x).mean().item(), abs=1e-5)

@@ -81,6 +81,8 @@ class TRIRLHistory:
     kl: np.ndarray  # (N + 1,) KL(rho_pi_i || rho_E)
     theorem_error: np.ndarray  # (N,) max |pi_tr - pi_MCE(r_{i+1})|
     eps_tr: np.ndarray  # (N,) eps / (1 + eta_i)
+    estimate: np.ndarray  # (N,) the deep-RL dual estimate with the matched pair: E_rho_pi_i[r_i - log pi_i] + lme(r_i)
+    estimate_next: np.ndarray  # (N,) the same with pi_i paired with r_{i+1} (not MCE-optimal for it)
     reward: np.ndarray  # final reward r_N, (S, A)
     policy: np.ndarray  # final policy pi_N, (S, A)
 
@@ -208,6 +210,12 @@ def run_trirl(
     pi = np.full_like(r, 1.0 / mdp.num_actions)
     rho_pi = occupancy(mdp, pi)
     dual, kls, errors, eps_trs = [dual_objective(mdp, r, rho_E, beta)], [kl(rho_pi, rho_E)], [], []
+    estimate, estimate_next = [], []
+
+    def sample_estimate(reward: np.ndarray, policy: np.ndarray, occ: np.ndarray) -> float:
+        """What the deep-RL code computes from a rollout: E_occ[r - log pi] + beta log E_rho_E exp(-r / beta)."""
+        return float(np.sum(occ * (reward - np.log(policy))) + beta * _logsumexp(np.log(rho_E) - reward / beta))
+
     for i, eta in enumerate(etas):
         with np.errstate(divide="ignore"):
             D = density_ratio(rho_E, rho_pi)
@@ -216,7 +224,9 @@ def run_trirl(
         r_tilde = (1.0 - eps) * r + eps * beta * D
         pi_tr, _, _ = trust_region_step(mdp, r_tilde, pi, eta)
         eps_tr = eps / (1.0 + eta)
+        estimate.append(sample_estimate(r, pi, rho_pi))
         r = (1.0 - eps_tr) * r + eps_tr * beta * D if corrected else r_tilde
+        estimate_next.append(sample_estimate(r, pi, rho_pi))
         pi_mce, _, _ = soft_value_iteration(mdp, r)
         pi, rho_pi = pi_tr, occupancy(mdp, pi_tr)
         errors.append(np.max(np.abs(pi_tr - pi_mce)))
@@ -228,6 +238,8 @@ def run_trirl(
         kl=np.array(kls),
         theorem_error=np.array(errors),
         eps_tr=np.array(eps_trs),
+        estimate=np.array(estimate),
+        estimate_next=np.array(estimate_next),
         reward=r,
         policy=pi,
     )

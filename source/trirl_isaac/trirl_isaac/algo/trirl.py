@@ -99,9 +99,12 @@ class TRIRL(PPO):
         self.stats: dict[str, float] = {}
         self.stats_extra: dict[str, float] = {}
         self.env_reward_is_learned = False
-        self._dual_expert_x: torch.Tensor | None = None
-        self._dual_expert_r: torch.Tensor | None = None
         """Set when the environment's reward is this algorithm's learned reward r_i (the Isaac Lab tasks)."""
+        self._dual_expert_x: torch.Tensor | None = None
+        self._dual_logits: torch.Tensor | None = None
+        self._dual_synced: tuple[int, int] = (0, 0)
+        self._dual_base: torch.Tensor | None = None
+        self._dual_base_version = -1
 
     # ---------------------------------------------------------------- rollout
     def process_env_step(
@@ -259,6 +262,7 @@ class TRIRL(PPO):
         self.actor.update_normalization(obs_all)
         self.critic.update_normalization(obs_all)
 
+        dual = self._dual_before_correction()
         if cfg.method == "trirl":
             eps_tr = cfg.eps / (1.0 + eta)
             data = torch.cat([self._x, self.expert.sample(self._x.shape[0])], dim=0)
@@ -278,7 +282,8 @@ class TRIRL(PPO):
             chain_evicted=float(self.reward.chain.num_evicted),
             chain_distilled=float(self.reward.chain.num_distilled),
             chain_history_weight=self.reward.chain.history_weight(),
-            **self._dual_estimate(losses["entropy"], eps_tr),
+            **dual,
+            **self._dual_after_correction(losses["entropy"], eps_tr),
         )
         self.storage.clear()
         for cb in self.callbacks:
@@ -321,30 +326,67 @@ class TRIRL(PPO):
         return k.eta_start + (k.eta_end - k.eta_start) * frac
 
     @torch.no_grad()
-    def _dual_estimate(self, entropy: float, eps_tr: float) -> dict[str, float]:
-        """G(r)/beta ~ E_rho_pi[r/beta] + H/beta + log E_rho_E[exp(-r/beta)], for the corrected reward r_{i+1}.
+    def _expert_reward(self) -> torch.Tensor:
+        """The current reward r_i on a fixed sample of ``dual_samples`` expert transitions, exactly as the chain
+        computes it: each snapshot's logits there are cached when it arrives (one D evaluation per iteration), the
+        approximator is re-evaluated after each distillation, and the fold weights combine them."""
+        chain = self.reward.chain
+        if self._dual_expert_x is None:
+            self._dual_expert_x = self.expert.sample(self.trirl_cfg.dual_samples)
+        x = self._dual_expert_x
+        state = (chain.num_evicted, len(chain))
+        if self._dual_logits is None or sum(state) not in (sum(self._dual_synced), sum(self._dual_synced) + 1):
+            # first call, or after loading a checkpoint: all snapshots at once
+            self._dual_logits = chain.logits(x) if len(chain) else torch.zeros(0, x.shape[0], device=x.device)
+        elif sum(state) == sum(self._dual_synced) + 1:  # D_i was appended, `dropped` snapshots left the front
+            dropped = chain.num_evicted - self._dual_synced[0]
+            self._dual_logits = torch.cat([self._dual_logits, self.discriminator.eval()(x)[None]])[dropped:]
+        self._dual_synced = state
+        if chain.base_active and self._dual_base_version != chain.num_distilled:
+            self._dual_base = chain.base(x).squeeze(-1)
+            self._dual_base_version = chain.num_distilled
+        w0, w = chain.fold_weights()
+        r = (w.to(x.device, torch.float32)[:, None] * self._dual_logits).sum(0)
+        if chain.base_active and w0 != 0.0:
+            r = r + w0 * self._dual_base
+        return r
 
-        Both terms use r_{i+1} = (1 - eps_tr) r_i + eps_tr D_i incrementally: on the rollout with the values
-        computed for the relabelling, on a fixed set of ``dual_samples`` expert transitions with cached values
-        (the ideal fold; the approximator's regression error on evicted history is not included).
-        """
+    @torch.no_grad()
+    def _dual_before_correction(self) -> dict[str, float]:
+        """G(r_i)/beta ~ E_rho_pi_i[r_i/beta] + H(pi_i)/beta + log E_rho_E[exp(-r_i/beta)] (policy units).
+
+        The pair (r_i, pi_i) is the one the Reward Correction theorem makes max-ent optimal, so this stands in for
+        the soft-optimal value; pairing pi_i with r_{i+1} (``dual_estimate_next``) does not, and in the exact
+        tabular case it can rise while G falls (``scripts/tabular_check.py``). Approximations that remain: the
+        rollout's average over its states for the discounted occupancy from the initial states, and a policy
+        step that is not exactly trust-region optimal."""
+        if self.trirl_cfg.method != "trirl":
+            return {}
+        std_old = self.storage.distribution_params[1]
+        entropy = (torch.log(std_old) + 0.5 * math.log(2 * math.pi * math.e)).sum(-1).mean().item()
+        r_exp = self._expert_reward()
+        log_mean_exp = torch.logsumexp(-r_exp, 0).item() - math.log(r_exp.shape[0])
+        return {"dual_estimate": self._r_before.mean().item() + entropy / self.trirl_cfg.beta + log_mean_exp}
+
+    @torch.no_grad()
+    def _dual_after_correction(self, entropy: float, eps_tr: float) -> dict[str, float]:
+        """The corrected reward r_{i+1} on the rollout and on the expert sample; ``dual_estimate_next`` pairs it with
+        the rollout of pi_i (what earlier versions logged as the dual estimate)."""
         if self.trirl_cfg.method == "trirl":
             r_pol = (1.0 - eps_tr) * self._r_before + eps_tr * self._d_new
-            if self._dual_expert_x is None:  # a fixed expert sample; its rewards follow the fold incrementally
-                self._dual_expert_x = self.expert.sample(self.trirl_cfg.dual_samples)
-                self._dual_expert_r = torch.zeros(self._dual_expert_x.shape[0], device=self._dual_expert_x.device)
-            d_exp = self.discriminator.eval()(self._dual_expert_x)
-            self._dual_expert_r = (1.0 - eps_tr) * self._dual_expert_r + eps_tr * d_exp
-            r_exp = self._dual_expert_r
+            r_exp = self._expert_reward()
         else:
             r_pol = self._r_before
             r_exp = self.reward(self.expert.sample(self.trirl_cfg.dual_samples))
         log_mean_exp = torch.logsumexp(-r_exp, 0).item() - math.log(r_exp.shape[0])
-        return {
-            "dual_estimate": r_pol.mean().item() + entropy / self.trirl_cfg.beta + log_mean_exp,
+        out = {
+            "dual_estimate_next": r_pol.mean().item() + entropy / self.trirl_cfg.beta + log_mean_exp,
             "reward_mean_policy": r_pol.mean().item(),
             "reward_mean_expert": r_exp.mean().item(),
         }
+        if self.trirl_cfg.method != "trirl":
+            out["dual_estimate"] = out["dual_estimate_next"]
+        return out
 
     # ---------------------------------------------------------------- checkpoints
     def save(self) -> dict:
@@ -354,7 +396,7 @@ class TRIRL(PPO):
         saved["discriminator_optimizer_state_dict"] = self.disc_trainer.optimizer.state_dict()
         saved["learned_reward"] = self.reward.state_dict()
         saved["trirl_iteration"] = self.iteration
-        saved["dual_expert"] = (self._dual_expert_x, self._dual_expert_r)
+        saved["dual_expert"] = self._dual_expert_x
         saved["trirl_cfg"] = self.trirl_cfg.to_dict()
         return saved
 
@@ -374,7 +416,9 @@ class TRIRL(PPO):
             self.disc_trainer.optimizer.load_state_dict(loaded_dict["discriminator_optimizer_state_dict"])
             self.reward.chain.load_state_dict(loaded_dict["learned_reward"]["chain"])
             self.iteration = int(loaded_dict["trirl_iteration"])
-            self._dual_expert_x, self._dual_expert_r = loaded_dict.get("dual_expert", (None, None))
+            dual_x = loaded_dict.get("dual_expert")
+            self._dual_expert_x = dual_x[0] if isinstance(dual_x, tuple) else dual_x  # older files: (x, r)
+            self._dual_logits = None  # rebuilt from the loaded chain on first use
         return super().load(loaded_dict, load_cfg, strict)
 
     # ---------------------------------------------------------------- construction (rsl_rl factory hook)
