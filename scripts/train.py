@@ -5,6 +5,7 @@
     python scripts/train.py --task TRIRL-G1-Run --resume latest      # continue the newest run of this task
     python scripts/train.py --task TRIRL-G1-Walk --agent ppo --reward logs/rsl_rl/trirl_g1_walk/<run>/reward_2999.pt
     python scripts/train.py --task TRIRL-Go2-Walk --video --video_interval 2000 --video_length 200
+    torchrun --nproc_per_node=2 scripts/train.py --task TRIRL-G1-Run --distributed   # one process per GPU
 
 Extra ``key=value`` arguments are Isaac Lab Hydra overrides (``env.…`` / ``agent.…``). Logs go to
 ``logs/rsl_rl/<experiment>/<timestamp>/`` (tensorboard events, params/env.yaml + agent.yaml, model_*.pt, reward_*.pt).
@@ -43,6 +44,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
         "--motion", nargs="+", help="motion clip file(s) to imitate instead of the task's (HDF5, data/motions/)"
     )
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument(
+        "--distributed",
+        action="store_true",
+        help="one process per GPU under torchrun (rank r uses cuda:<LOCAL_RANK>, seed + r; gloo on the CPU)",
+    )
     p.add_argument("--resume", nargs="?", const="latest", help="checkpoint path, or 'latest' run of this task")
     p.add_argument("--log_root", default="logs", help="logs go to <log_root>/rsl_rl/<experiment>/<timestamp>/")
     p.add_argument("--run_name", default="", help="suffix of the run folder")
@@ -99,6 +105,11 @@ def main(argv: list[str] | None = None) -> None:
     from trirl_isaac.tasks.imitation.viewer_video import offscreen_visualizer_cfg, resolve_render, viewer_video_or_none
 
     device = ("cuda:0" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    rank, local_rank = int(os.getenv("RANK", "0")), int(os.getenv("LOCAL_RANK", "0"))
+    if args.distributed:
+        if int(os.getenv("WORLD_SIZE", "1")) < 2:
+            sys.exit("--distributed: launch with torchrun --nproc_per_node=<N> (WORLD_SIZE is not set above 1)")
+        device = f"cuda:{local_rank}" if device.startswith("cuda") else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
         sys.exit("--device cuda: torch sees no CUDA device on this machine (use --device cpu, or leave it on auto)")
     on_cpu = device == "cpu"
@@ -121,6 +132,8 @@ def main(argv: list[str] | None = None) -> None:
     agent_cfg.device = device
     if args.seed is not None:
         agent_cfg.seed = args.seed
+    if args.distributed:  # every rank its own rollouts; rsl_rl averages the gradients and logs on rank 0
+        agent_cfg.seed += rank
     env_cfg.seed = agent_cfg.seed
     iterations = args.max_iterations or (CPU_DEFAULTS["max_iterations"] if on_cpu else agent_cfg.max_iterations)
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, "5.5.1")

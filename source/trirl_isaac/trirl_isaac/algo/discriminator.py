@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from rsl_rl.modules import MLP, EmpiricalNormalization
 
 from trirl_isaac.algo.config import DiscriminatorCfg
+from trirl_isaac.algo.distributed import average_gradients
 from trirl_isaac.algo.expert import ExpertSampler
 
 
@@ -107,6 +108,7 @@ class DiscriminatorTrainer:
                 gp = gradient_penalty(self.disc, z_exp, z_pol) if self.cfg.grad_penalty > 0 else torch.zeros(())
                 self.optimizer.zero_grad()
                 (loss + self.cfg.grad_penalty * gp).backward()
+                average_gradients(self.disc.parameters())  # multi-process: every rank takes the same step
                 self.optimizer.step()
                 sums["loss"] += loss.item()
                 sums["grad_penalty"] += gp.item()

@@ -23,6 +23,7 @@ from torch.func import functional_call, vmap
 
 from trirl_isaac.algo.config import ApproximatorCfg
 from trirl_isaac.algo.discriminator import Discriminator
+from trirl_isaac.algo.distributed import average_gradients
 
 REWARD_FILE_VERSION = 1
 _CHUNK_ELEMENTS_CPU = 1 << 23
@@ -229,6 +230,7 @@ class RewardChain:
                 loss = (new_base(data[idx]).squeeze(-1) - target[idx]).pow(2).mean()
                 opt.zero_grad()
                 loss.backward()
+                average_gradients(new_base[1].parameters())  # multi-process: every rank holds the same reward
                 opt.step()
         self.base = new_base.eval()
         self.base_active = True

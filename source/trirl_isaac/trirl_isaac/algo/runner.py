@@ -56,6 +56,26 @@ class TrirlRunner(OnPolicyRunner):
         self.history: list[dict[str, float]] = []
         self.alg.callbacks.append(self._on_correction)
 
+    def _configure_multi_gpu(self) -> None:
+        """rsl_rl's multi-GPU setup (torchrun's WORLD_SIZE / RANK / LOCAL_RANK, NCCL, one GPU per rank); on the CPU the
+        same processes join a gloo group instead (tests, CPU clusters)."""
+        world = int(os.getenv("WORLD_SIZE", "1"))
+        if world == 1 or str(self.device) != "cpu":
+            super()._configure_multi_gpu()
+            return
+        self.gpu_world_size, self.is_distributed = world, True
+        self.gpu_local_rank = int(os.getenv("LOCAL_RANK", "0"))
+        self.gpu_global_rank = int(os.getenv("RANK", "0"))
+        if self.gpu_global_rank >= world:
+            raise ValueError(f"RANK {self.gpu_global_rank} must be below WORLD_SIZE {world}")
+        self.cfg["multi_gpu"] = {
+            "global_rank": self.gpu_global_rank,
+            "local_rank": self.gpu_local_rank,
+            "world_size": world,
+        }
+        if not torch.distributed.is_initialized():
+            torch.distributed.init_process_group(backend="gloo", rank=self.gpu_global_rank, world_size=world)
+
     def add_reward_consumer(self, consumer: RewardConsumer) -> None:
         """Register a callable that receives the corrected reward after every iteration (and the current one now)."""
         self.reward_consumers.append(consumer)

@@ -30,6 +30,7 @@ from tensordict import TensorDict
 
 from trirl_isaac.algo.config import ConfigError, TrirlCfg
 from trirl_isaac.algo.discriminator import Discriminator, DiscriminatorTrainer
+from trirl_isaac.algo.distributed import broadcast_module, reduce_scalar
 from trirl_isaac.algo.expert import ExpertBuffer, ExpertSampler
 from trirl_isaac.algo.reward import LearnedReward, RewardChain, transform
 from trirl_isaac.algo.trust_region import gaussian_kl, project_cov, project_mean
@@ -66,6 +67,10 @@ class TRIRL(PPO):
         if ppo_kwargs.get("rnd_cfg") or ppo_kwargs.get("symmetry_cfg"):
             raise ConfigError("TRIRL does not support rsl_rl's RND or symmetry extensions")
         super().__init__(actor, critic, storage, **ppo_kwargs)
+        if actor.is_recurrent or critic.is_recurrent:
+            raise ConfigError("TRIRL's trust-region update supports MLP actors and critics, not recurrent models")
+        if self.use_mixed_precision:
+            raise ConfigError("TRIRL does not support rsl_rl's mixed precision (the projection needs float32)")
         self.trirl_cfg = TrirlCfg.from_dict(trirl_cfg)
         cfg = self.trirl_cfg
         if actor.distribution is None or not hasattr(actor.distribution, "std_type"):
@@ -242,6 +247,8 @@ class TRIRL(PPO):
             loss = surrogate + self.value_loss_coef * value_loss - self.entropy_coef * entropy.mean() + tr_term
             self.optimizer.zero_grad()
             loss.backward()
+            if self.is_multi_gpu:  # PPO's own all-reduce of the actor's and critic's gradients
+                self.reduce_parameters()
             nn.utils.clip_grad_norm_(self.actor.parameters(), self.max_grad_norm)
             nn.utils.clip_grad_norm_(self.critic.parameters(), self.max_grad_norm)
             self.optimizer.step()
@@ -276,6 +283,7 @@ class TRIRL(PPO):
             eta_mean_projection_max=omega_max,
             eta_state_max=self.stats_extra.get("eta_state_max", eta),
             eta_state_mean=self.stats_extra.get("eta_state_mean", eta),
+            eta_state_max_local=self.stats_extra.get("eta_state_max_local", eta),
             eps_tr=eps_tr,
             kl_new_old=kl_new_old,
             chain_length=float(len(self.reward.chain)),
@@ -305,20 +313,32 @@ class TRIRL(PPO):
         _, omega = project_mean(mu, mu_old, std_old, cfg.trust_region.mean_bound)
         _, eta_cov = project_cov(std, std_old, cfg.trust_region.cov_bound)
         per_state = torch.maximum(omega, eta_cov)
-        self.stats_extra["eta_state_max"] = per_state.max().item()
-        self.stats_extra["eta_state_mean"] = per_state.mean().item()
-        eta = per_state.max() if cfg.trust_region.eta_reduction == "max" else per_state.mean()
-        eta = min(float(eta), cfg.trust_region.eta_clip)
-        return eta, kl.mean().item(), omega.max().item()
+        # over every rank's states: the multiplier of the union batch, so all ranks fold the same eps_tr
+        self.stats_extra["eta_state_max_local"] = per_state.max().item()
+        self.stats_extra["eta_state_max"] = reduce_scalar(per_state.max().item(), "max", self.device)
+        self.stats_extra["eta_state_mean"] = reduce_scalar(per_state.mean().item(), "mean", self.device)
+        key = "eta_state_max" if cfg.trust_region.eta_reduction == "max" else "eta_state_mean"
+        eta = min(self.stats_extra[key], cfg.trust_region.eta_clip)
+        return eta, reduce_scalar(kl.mean().item(), "mean", self.device), omega.max().item()
 
     def _adapt_learning_rate(self, kl_mean: float) -> None:
-        """rsl_rl's adaptive schedule: shrink the step when KL(old || new) overshoots desired_kl, grow it below."""
+        """rsl_rl's adaptive schedule: shrink the step when KL(old || new) overshoots desired_kl, grow it below.
+
+        As in rsl_rl's PPO, with several processes the KL is averaged over ranks and every rank uses the same rate."""
+        kl_mean = reduce_scalar(kl_mean, "mean", self.device)
         if kl_mean > self.desired_kl * 2.0:
             self.learning_rate = max(1e-5, self.learning_rate / 1.5)
         elif 0.0 < kl_mean < self.desired_kl / 2.0:
             self.learning_rate = min(1e-2, self.learning_rate * 1.5)
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate
+
+    def broadcast_parameters(self) -> None:
+        """Rank 0's actor, critic, discriminator and reward approximator to every rank (multi-process start)."""
+        super().broadcast_parameters()
+        broadcast_module(self.discriminator)
+        if self.reward.chain.base is not None:
+            broadcast_module(self.reward.chain.base)
 
     def _scheduled_eta(self) -> float:
         k = self.trirl_cfg.kl_penalty
