@@ -37,24 +37,15 @@ def main() -> None:
     p.add_argument("--out", default=None, help="JSON file for the raw numbers")
     args = p.parse_args()
 
-    import gymnasium as gym
     import torch
     from isaaclab.app import launch_simulation
-    from isaaclab.utils import to_dict
-    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, handle_deprecated_rsl_rl_cfg
-    from isaaclab_tasks.utils import resolve_task_config
-    from rsl_rl.runners import OnPolicyRunner
 
-    import trirl_isaac.tasks  # noqa: F401
-    from trirl_isaac.algo.runner import TrirlRunner
+    from trirl_isaac.tasks.launch import make_runner, resolve_device, task_configs, wrap_env
 
-    device = ("cuda:0" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
-    env_cfg, trirl_cfg = resolve_task_config(args.task, "rsl_rl_cfg_entry_point", overrides=[])
-    _, ppo_cfg = resolve_task_config(args.task, "rsl_rl_ppo_cfg_entry_point", overrides=[])
+    device = resolve_device(args.device)
+    env_cfg, trirl_cfg = task_configs(args.task, "rsl_rl_cfg_entry_point", [], device)
+    _, ppo_cfg = task_configs(args.task, "rsl_rl_ppo_cfg_entry_point", [], device)
     env_cfg.scene.num_envs = args.num_envs
-    env_cfg.sim.device = trirl_cfg.device = ppo_cfg.device = device
-    trirl_cfg = handle_deprecated_rsl_rl_cfg(trirl_cfg, "5.5.1")
-    ppo_cfg = handle_deprecated_rsl_rl_cfg(ppo_cfg, "5.5.1")
     steps = trirl_cfg.num_steps_per_env
     assert ppo_cfg.num_steps_per_env == steps
 
@@ -73,14 +64,14 @@ def main() -> None:
         return times, evicted
 
     with launch_simulation(env_cfg, {}):
-        env = RslRlVecEnvWrapper(gym.make(args.task, cfg=env_cfg), clip_actions=trirl_cfg.clip_actions)
-        trirl = TrirlRunner(env, to_dict(trirl_cfg), log_dir=None, device=device)
+        env = wrap_env(args.task, env_cfg, trirl_cfg)
+        trirl = make_runner(env, trirl_cfg, log_dir=None, device=device)
         # steady state: a (nearly) full chain of K snapshots, as after K iterations of training
         chain = trirl.alg.reward.chain
         while len(chain) < chain.chain_length - 1:
             eps = trirl.alg.trirl_cfg.eps
             chain.append(trirl.alg.discriminator, eps / (1.0 + args.prefill_eta), args.prefill_eta)
-        ppo = OnPolicyRunner(env, to_dict(ppo_cfg), log_dir=None, device=device)
+        ppo = make_runner(env, ppo_cfg, log_dir=None, device=device)
         env.unwrapped.install_frozen_reward(trirl.alg.reward, source="benchmark")  # checked like a saved reward
         timed(trirl, 1)  # warm-up
         timed(ppo, 1)

@@ -48,43 +48,40 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
 def main(argv: list[str] | None = None) -> None:
     """Load the checkpoint into the task, export, then play (viewer) or record (headless)."""
     args, overrides = parse_args(argv)
-    import gymnasium as gym
     import torch
     from isaaclab.app import launch_simulation
-    from isaaclab.utils import to_dict
-    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, handle_deprecated_rsl_rl_cfg
-    from isaaclab_tasks.utils import resolve_task_config
-    from rsl_rl.runners import OnPolicyRunner
 
-    import trirl_isaac.tasks  # noqa: F401
-    from trirl_isaac.algo.runner import TrirlRunner
     from trirl_isaac.motion.kinematics import ROBOTS
     from trirl_isaac.motion.render import render_animation, render_contact_sheet
     from trirl_isaac.motion.schema import save_motion_file
     from trirl_isaac.tasks.imitation.export import export_policy
     from trirl_isaac.tasks.imitation.recording import record_rollout
     from trirl_isaac.tasks.imitation.viewer_video import offscreen_visualizer_cfg, resolve_render, viewer_video_or_none
+    from trirl_isaac.tasks.launch import (
+        checkpoint_is_trirl,
+        latest_checkpoint,
+        make_runner,
+        resolve_device,
+        task_configs,
+        wrap_env,
+    )
 
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from train import latest_checkpoint
-
-    device = ("cuda:0" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    device = resolve_device(args.device)
     base_task = args.task.removesuffix("-Play")
     ckpt = args.checkpoint
     if ckpt == "latest":
-        _, agent_probe = resolve_task_config(base_task, "rsl_rl_cfg_entry_point", overrides=[])
+        _, agent_probe = task_configs(base_task, "rsl_rl_cfg_entry_point", [], device)
         ckpt = latest_checkpoint(os.path.abspath(args.log_root), agent_probe.experiment_name)
-    if not os.path.isfile(ckpt):
-        sys.exit(f"checkpoint not found: {ckpt}")
-    is_trirl = "learned_reward" in torch.load(ckpt, map_location="cpu", weights_only=False)
+    try:
+        is_trirl = checkpoint_is_trirl(ckpt)
+    except (FileNotFoundError, ValueError) as err:
+        sys.exit(f"[play] {err}")
     entry = "rsl_rl_cfg_entry_point" if is_trirl else "rsl_rl_ppo_cfg_entry_point"
-    env_cfg, agent_cfg = resolve_task_config(args.task, entry, overrides=overrides)
-    env_cfg.sim.device = agent_cfg.device = device
+    env_cfg, agent_cfg = task_configs(args.task, entry, overrides, device)
     if args.num_envs:
         env_cfg.scene.num_envs = args.num_envs
     if args.motion:
         env_cfg.motion.files = list(args.motion)
-    agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, "5.5.1")
     viewer = args.viewer == "on" or (args.viewer == "auto" and bool(os.environ.get("DISPLAY")))
     launch_args = {"visualizer": ["newton_gl"]} if viewer and not args.export_only else {}
     try:
@@ -97,9 +94,8 @@ def main(argv: list[str] | None = None) -> None:
     out_dir = os.path.join(os.path.dirname(os.path.abspath(ckpt)), "exported")
 
     with launch_simulation(env_cfg, launch_args):
-        env = RslRlVecEnvWrapper(gym.make(args.task, cfg=env_cfg), clip_actions=agent_cfg.clip_actions)
-        runner_cls = TrirlRunner if is_trirl else OnPolicyRunner
-        runner = runner_cls(env, to_dict(agent_cfg), log_dir=None, device=device)
+        env = wrap_env(args.task, env_cfg, agent_cfg)
+        runner = make_runner(env, agent_cfg, log_dir=None, device=device)
         runner.load(ckpt, map_location=device)
         summary = export_policy(runner, env, out_dir)
         print(

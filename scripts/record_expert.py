@@ -32,29 +32,19 @@ def main(argv: list[str] | None = None) -> None:
     if not os.path.isfile(args.checkpoint):
         sys.exit(f"checkpoint not found: {args.checkpoint}")
 
-    import gymnasium as gym
-    import torch
     from isaaclab.app import launch_simulation
-    from isaaclab.utils import to_dict
-    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, handle_deprecated_rsl_rl_cfg
-    from isaaclab_tasks.utils import resolve_task_config
-    from rsl_rl.runners import OnPolicyRunner
 
-    import trirl_isaac.tasks  # noqa: F401
-    from trirl_isaac.algo.runner import TrirlRunner
     from trirl_isaac.motion.kinematics import ROBOTS, Kinematics, resolve_mjcf
     from trirl_isaac.motion.schema import load_motion_file, save_motion_file
     from trirl_isaac.tasks.imitation.recording import record_rollout
+    from trirl_isaac.tasks.launch import make_runner, resolve_device, task_configs, wrap_env
 
-    device = ("cuda:0" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
-    is_trirl = "learned_reward" in torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-    env_cfg, agent_cfg = resolve_task_config(args.task, "rsl_rl_cfg_entry_point", overrides=[])
-    env_cfg.sim.device = agent_cfg.device = device
+    device = resolve_device(args.device)
+    env_cfg, agent_cfg = task_configs(args.task, "rsl_rl_cfg_entry_point", [], device)
     env_cfg.scene.num_envs = args.num_clips
-    agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, "5.5.1")
     with launch_simulation(env_cfg, {}):
-        env = RslRlVecEnvWrapper(gym.make(args.task, cfg=env_cfg), clip_actions=agent_cfg.clip_actions)
-        runner = (TrirlRunner if is_trirl else OnPolicyRunner)(env, to_dict(agent_cfg), log_dir=None, device=device)
+        env = wrap_env(args.task, env_cfg, agent_cfg)
+        runner = make_runner(env, agent_cfg, log_dir=None, device=device)
         runner.load(args.checkpoint, map_location=device)
         policy = runner.get_inference_policy(device=device)
         clips = record_rollout(

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import glob
 import os
 import sys
 import time
@@ -74,16 +73,6 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     return args, rest
 
 
-def latest_checkpoint(log_root: str, experiment: str) -> str:
-    """Newest model_*.pt of the newest run of an experiment."""
-    runs = sorted(glob.glob(os.path.join(log_root, "rsl_rl", experiment, "*")))
-    for run in reversed(runs):
-        models = glob.glob(os.path.join(run, "model_*.pt"))
-        if models:
-            return max(models, key=lambda m: int(os.path.basename(m)[6:-3]))
-    raise FileNotFoundError(f"no checkpoint found under {os.path.join(log_root, 'rsl_rl', experiment)}")
-
-
 def main(argv: list[str] | None = None) -> None:
     """Build env and runner from the task's configs and train."""
     args, overrides = parse_args(argv)
@@ -92,33 +81,27 @@ def main(argv: list[str] | None = None) -> None:
     from isaaclab.app import launch_simulation
     from isaaclab.utils import to_dict
     from isaaclab.utils.io import dump_yaml
-    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, handle_deprecated_rsl_rl_cfg
-    from isaaclab_tasks.utils import resolve_task_config
-    from rsl_rl.runners import OnPolicyRunner
-    from rsl_rl.utils import resolve_callable
 
     import trirl_isaac.tasks  # noqa: F401  (registers the TRIRL-* tasks)
     from trirl_isaac.algo.config import ConfigError, TrirlCfg
     from trirl_isaac.algo.reward import LearnedReward
-    from trirl_isaac.algo.runner import TrirlRunner, read_checkpoint
-    from trirl_isaac.algo.trirl import TRIRL
+    from trirl_isaac.algo.runner import read_checkpoint
     from trirl_isaac.tasks.imitation.viewer_video import offscreen_visualizer_cfg, resolve_render, viewer_video_or_none
+    from trirl_isaac.tasks.launch import latest_checkpoint, make_runner, resolve_device, task_configs, wrap_env
 
-    device = ("cuda:0" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    device = resolve_device(args.device)
     rank, local_rank = int(os.getenv("RANK", "0")), int(os.getenv("LOCAL_RANK", "0"))
     if args.distributed:
         if int(os.getenv("WORLD_SIZE", "1")) < 2:
             sys.exit("--distributed: launch with torchrun --nproc_per_node=<N> (WORLD_SIZE is not set above 1)")
         device = f"cuda:{local_rank}" if device.startswith("cuda") else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        sys.exit("--device cuda: torch sees no CUDA device on this machine (use --device cpu, or leave it on auto)")
     on_cpu = device == "cpu"
     known = sorted(t for t in gym.registry if t.startswith("TRIRL-"))
     if args.task not in gym.registry:
         close = difflib.get_close_matches(args.task, known, n=3, cutoff=0.5)
         sys.exit(f"unknown task {args.task!r}; " + (f"did you mean {close}? " if close else "") + f"tasks: {known}")
     entry = "rsl_rl_cfg_entry_point" if args.agent == "trirl" else "rsl_rl_ppo_cfg_entry_point"
-    env_cfg, agent_cfg = resolve_task_config(args.task, entry, overrides=overrides)
+    env_cfg, agent_cfg = task_configs(args.task, entry, overrides, device)
     trirl_cfg = getattr(agent_cfg.algorithm, "trirl_cfg", None)
     if trirl_cfg is not None:  # validated now, before the simulator starts: a misspelt key fails in seconds
         try:
@@ -126,17 +109,14 @@ def main(argv: list[str] | None = None) -> None:
         except ConfigError as err:
             sys.exit(f"[trirl] bad agent.algorithm.trirl_cfg override: {err}")
     env_cfg.scene.num_envs = args.num_envs or (CPU_DEFAULTS["num_envs"] if on_cpu else CUDA_DEFAULT_ENVS)
-    env_cfg.sim.device = device
     if args.motion:
         env_cfg.motion.files = list(args.motion)
-    agent_cfg.device = device
     if args.seed is not None:
         agent_cfg.seed = args.seed
     if args.distributed:  # every rank its own rollouts; rsl_rl averages the gradients and logs on rank 0
         agent_cfg.seed += rank
     env_cfg.seed = agent_cfg.seed
     iterations = args.max_iterations or (CPU_DEFAULTS["max_iterations"] if on_cpu else agent_cfg.max_iterations)
-    agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, "5.5.1")
     torch.manual_seed(agent_cfg.seed)
 
     log_root = os.path.abspath(args.log_root)
@@ -169,8 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         launch_args = {"visualizer": ["newton_gl"]}
 
     with launch_simulation(env_cfg, launch_args):
-        env = gym.make(args.task, cfg=env_cfg)
-        env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
+        env = wrap_env(args.task, env_cfg, agent_cfg)
         if args.video:
             from trirl_isaac.motion.kinematics import ROBOTS
             from trirl_isaac.tasks.imitation.recording import TrainingVideoRecorder
@@ -185,14 +164,7 @@ def main(argv: list[str] | None = None) -> None:
                 interval=args.video_interval,
                 viewer=viewer_video_or_none(env, args.render) if render else None,
             )
-        train_cfg = to_dict(agent_cfg)
-        if reward is not None:
-            runner = OnPolicyRunner(env, train_cfg, log_dir=log_dir, device=device)
-            env.unwrapped.install_frozen_reward(reward, source=args.reward)
-        elif issubclass(resolve_callable(train_cfg["algorithm"]["class_name"]), TRIRL):
-            runner = TrirlRunner(env, train_cfg, log_dir=log_dir, device=device)
-        else:  # a task with its own (hand-designed) reward, e.g. the Go2 velocity expert
-            runner = OnPolicyRunner(env, train_cfg, log_dir=log_dir, device=device)
+        runner = make_runner(env, to_dict(agent_cfg), log_dir, device, reward=reward, reward_source=args.reward)
         if resume_path:
             print(f"[trirl] resuming from {resume_path}", flush=True)
             runner.load(resume_path, map_location=device)

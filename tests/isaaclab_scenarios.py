@@ -27,6 +27,7 @@ def _configs(task: str, entry: str, num_envs: int):
     from isaaclab_tasks.utils import resolve_task_config
 
     import trirl_isaac.tasks  # noqa: F401
+    from trirl_isaac.tasks.launch import RSL_RL_VERSION
 
     env_cfg, agent_cfg = resolve_task_config(task, entry, overrides=[])
     env_cfg.scene.num_envs = num_envs
@@ -37,7 +38,7 @@ def _configs(task: str, entry: str, num_envs: int):
     agent_cfg.algorithm.num_mini_batches = 2
     if entry == "rsl_rl_cfg_entry_point":
         agent_cfg.algorithm.trirl_cfg.update(SMALL_TRIRL)
-    return env_cfg, handle_deprecated_rsl_rl_cfg(agent_cfg, "5.5.1")
+    return env_cfg, handle_deprecated_rsl_rl_cfg(agent_cfg, RSL_RL_VERSION)
 
 
 def scenario_task(task: str, out: str) -> dict:

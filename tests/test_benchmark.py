@@ -367,3 +367,20 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
     assert blob["speed"][0]["ratio_trirl_ppo"] > 0
     for name in ("curves.png", "trirl_pointmaze.png", "speed.json", "pointmaze_rewards.png"):
         assert (out / name).is_file()
+
+
+def test_collect_lists_every_run_with_its_settings_and_code(tmp_path) -> None:
+    from trirl_isaac.bench import collect
+
+    (tmp_path / "runs").mkdir()
+    base = {"task": "pointmaze", "algo": "trirl", "budget": {"steps": 100000, "env": {"absorbing_tail": "closed_form"}}}
+    runs = [
+        base | {"seed": 0, "overrides": ["eps=0.1"], "code": {"source_sha1": "aaa"}, "train": {"normalised": 1.0}},
+        base | {"seed": 1, "overrides": ["eps=0.1"], "code": {"source_sha1": "aaa"}, "train": {"normalised": 0.5}},
+        base | {"seed": 0, "overrides": [], "code": {"source_sha1": "bbb"}, "train": {"normalised": 0.2}},
+    ]
+    for i, r in enumerate(runs):
+        (tmp_path / "runs" / f"r{i}.json").write_text(json.dumps(r))
+    text = collect.table(collect.collect(str(tmp_path)))
+    assert "| pointmaze | trirl | `eps=0.1 @ 0.1M` | aaa | 0,1 | 0.75 (1.00, 0.50) |" in text
+    assert "| pointmaze | trirl | `defaults @ 0.1M` | bbb | 0 | 0.20 |" in text

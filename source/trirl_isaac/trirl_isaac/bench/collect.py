@@ -1,0 +1,82 @@
+"""Every finished run in a benchmark folder as one markdown table, whatever its settings or code version.
+
+    python -m trirl_isaac.bench.collect docs/benchmark/v2 [--out docs/benchmark/v2/runs.md]
+
+The benchmark's own report (results.md) summarises the runs of one setting on the current code; sweeps and
+ablations leave runs of many settings, and of earlier code, in the same folder. This lists each (task, method,
+settings) with the per-seed scores, so a reader sees exactly which code and which overrides made which number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+from collections import defaultdict
+
+import numpy as np
+
+SETTINGS = ("train", "retrain")
+
+
+def collect(folder: str) -> list[dict]:
+    """The runs/*.json of a benchmark folder, oldest first."""
+    runs = []
+    for path in sorted(glob.glob(os.path.join(folder, "runs", "*.json"))):
+        with open(path) as f:
+            runs.append(json.load(f) | {"file": os.path.basename(path)})
+    return runs
+
+
+def label(run: dict) -> str:
+    """The settings a run differs in from the benchmark defaults, as written on its command line."""
+    parts = list(run.get("overrides") or [])
+    tail = run.get("budget", {}).get("env", {}).get("absorbing_tail")
+    if tail and tail != "closed_form":
+        parts.append(f"absorbing_tail={tail}")
+    steps = run.get("budget", {}).get("steps")
+    return (" ".join(parts) or "defaults") + (f" @ {steps / 1e6:g}M" if steps else "")
+
+
+def table(runs: list[dict]) -> str:
+    """Markdown: one row per (task, method, settings, code), per-seed scores, their mean for each setting."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in runs:
+        groups[(r["task"], r["algo"], label(r), r.get("code", {}).get("source_sha1", "?"))].append(r)
+    transfer_keys = sorted({k for r in runs for k in r if k.startswith("transfer:")})
+    cols = [*SETTINGS, *transfer_keys]
+    head = ["task", "method", "settings", "code", "seeds", *(c.replace("transfer:", "") for c in cols), "min/run"]
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for (task, algo, settings, code), rs in sorted(groups.items()):
+        cells = []
+        for c in cols:
+            vals = [r[c]["normalised"] for r in rs if c in r]
+            if not vals:
+                cells.append("-")
+            elif len(vals) == 1:
+                cells.append(f"{vals[0]:.2f}")
+            else:
+                cells.append(f"{np.mean(vals):.2f} ({', '.join(f'{v:.2f}' for v in vals)})")
+        seeds = ",".join(str(r["seed"]) for r in rs)
+        minutes = np.mean([r.get("wall_s", float("nan")) for r in rs]) / 60
+        lines.append(
+            f"| {task} | {algo} | `{settings}` | {code} | {seeds} | " + " | ".join(cells) + f" | {minutes:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("folder")
+    p.add_argument("--out", default=None, help="write the table here (default: print it)")
+    args = p.parse_args(argv)
+    text = table(collect(args.folder))
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text)
+    print(text, end="")
+
+
+if __name__ == "__main__":
+    main()
