@@ -13,6 +13,8 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
+from trirl_isaac.robots import ROBOTS as ROBOT_MODULES
+
 REPO_ROOT = Path(__file__).resolve().parents[4]
 
 
@@ -26,17 +28,9 @@ class RobotSpec:
 
 
 ROBOTS: dict[str, RobotSpec] = {
-    "g1": RobotSpec(
-        mjcf="data/robots/g1/g1.xml",
-        key_bodies=("left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link", "right_wrist_yaw_link"),
-        feet=("left_ankle_roll_link", "right_ankle_roll_link"),
-    ),
-    "go2": RobotSpec(
-        mjcf="data/robots/go2/go2.xml",
-        key_bodies=("FL_foot", "FR_foot", "RL_foot", "RR_foot"),
-        feet=("FL_foot", "FR_foot", "RL_foot", "RR_foot"),
-    ),
+    name: RobotSpec(mjcf=r.mjcf, key_bodies=r.key_bodies, feet=r.feet) for name, r in ROBOT_MODULES.items()
 }
+"""The motion tools' view of each robot module in :mod:`trirl_isaac.robots`."""
 
 
 def resolve_mjcf(robot_or_path: str | Path) -> Path:

@@ -2,15 +2,8 @@
 
 from isaaclab.utils import configclass
 
-from trirl_isaac.assets import (
-    G1_29DOF_CFG,
-    G1_BASE_BODY,
-    G1_KEY_BODIES,
-    G1_NCONMAX,
-    G1_NJMAX,
-    G1_TORSO_BODY,
-    set_mjwarp_limits,
-)
+from trirl_isaac.assets import G1_29DOF_CFG, set_mjwarp_limits
+from trirl_isaac.robots import G1
 from trirl_isaac.tasks.imitation.env_cfg import ImitationEnvCfg
 
 
@@ -20,11 +13,11 @@ class G1WalkEnvCfg(ImitationEnvCfg):
 
     def __post_init__(self):
         super().__post_init__()
-        self.robot_name = "g1"
+        self.robot_name = G1.name
         self.scene.robot = G1_29DOF_CFG.replace(prim_path="{ENV_REGEX_NS}/Robot")
-        set_mjwarp_limits(self, G1_NCONMAX, G1_NJMAX)
+        set_mjwarp_limits(self, G1.nconmax, G1.njmax)
         self.motion.files = ["g1_walk.h5"]
-        self.set_key_bodies(G1_KEY_BODIES, [G1_BASE_BODY, G1_TORSO_BODY], minimum_height=0.35)
+        self.set_key_bodies(list(G1.key_bodies), list(G1.termination_bodies), minimum_height=G1.minimum_base_height)
 
 
 @configclass

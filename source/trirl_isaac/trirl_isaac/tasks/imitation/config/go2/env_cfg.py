@@ -2,7 +2,8 @@
 
 from isaaclab.utils import configclass
 
-from trirl_isaac.assets import GO2_BASE_BODY, GO2_CFG, GO2_KEY_BODIES, GO2_NCONMAX, GO2_NJMAX, set_mjwarp_limits
+from trirl_isaac.assets import GO2_CFG, set_mjwarp_limits
+from trirl_isaac.robots import GO2
 from trirl_isaac.tasks.imitation.env_cfg import ImitationEnvCfg
 
 
@@ -12,11 +13,11 @@ class Go2WalkEnvCfg(ImitationEnvCfg):
 
     def __post_init__(self):
         super().__post_init__()
-        self.robot_name = "go2"
+        self.robot_name = GO2.name
         self.scene.robot = GO2_CFG.replace(prim_path="{ENV_REGEX_NS}/Robot")
-        set_mjwarp_limits(self, GO2_NCONMAX, GO2_NJMAX)
+        set_mjwarp_limits(self, GO2.nconmax, GO2.njmax)
         self.motion.files = ["go2_walk.h5"]
-        self.set_key_bodies(GO2_KEY_BODIES, [GO2_BASE_BODY], minimum_height=0.15)
+        self.set_key_bodies(list(GO2.key_bodies), list(GO2.termination_bodies), minimum_height=GO2.minimum_base_height)
 
 
 @configclass
