@@ -20,6 +20,51 @@ class ExpertSampler(Protocol):
         ...
 
 
+@runtime_checkable
+class TrirlEnv(Protocol):
+    """What TRIRL reads from an environment beyond rsl_rl's ``VecEnv``: the written contract (each part optional).
+
+    TRIRL looks for these on the env and, for wrapped envs (Isaac Lab's ``RslRlVecEnvWrapper``), on
+    ``env.unwrapped`` (see :func:`env_part`):
+
+    * ``expert_sampler``: an :class:`ExpertSampler` of expert discriminator features (unless
+      ``trirl_cfg.expert_data`` names a file).
+    * ``reward_metadata()``: what the features mean (robot, joints, bodies); stored in every reward file and checked
+      when a reward or checkpoint is loaded into another task.
+    * ``set_learned_reward(reward)``: called with every corrected reward (the tasks' learned-reward term); with
+      ``reward_is_learned_reward = True`` the env's reward *is* that reward, so TRIRL may reuse its per-step values.
+    * ``install_frozen_reward(reward, source="", gamma=0.99)``: make the env return a frozen learned reward (plain
+      PPO re-optimising it); ``gamma`` prices closed-form absorbing tails where the env has them.
+    * step extras: ``final_obs`` (pre-reset observations, required when episodes end), ``time_outs``,
+      ``absorbing`` (steps whose reward stands for the absorbing state's whole tail), ``applied_actions`` (the
+      actions as executed, for (s, a) features).
+    """
+
+    expert_sampler: ExpertSampler
+    reward_is_learned_reward: bool
+
+    def reward_metadata(self) -> dict:
+        """What the discriminator features mean (robot, joints, bodies, feature layout)."""
+        ...
+
+    def set_learned_reward(self, reward) -> None:
+        """Receive the corrected reward after every iteration."""
+        ...
+
+    def install_frozen_reward(self, reward, source: str = "", gamma: float = 0.99) -> None:
+        """Return ``reward`` instead of the env's own reward from now on."""
+        ...
+
+
+def env_part(env, name: str):
+    """The env's (or, for a wrapper, ``env.unwrapped``'s) member ``name`` of the :class:`TrirlEnv` contract."""
+    for holder in (env, getattr(env, "unwrapped", None)):
+        value = getattr(holder, name, None)
+        if value is not None:
+            return value
+    return None
+
+
 class ExpertBuffer:
     """A fixed set of expert feature rows; minibatches are drawn with replacement, so any batch size is unbiased."""
 

@@ -52,7 +52,6 @@ class TrirlRunner(OnPolicyRunner):
         super().__init__(env, train_cfg, log_dir, device)
         if not isinstance(self.alg, TRIRL):
             raise TypeError(f"TrirlRunner needs a TRIRL algorithm, got {type(self.alg).__name__}")
-        self.reward_consumers: list[RewardConsumer] = []
         self.history: list[dict[str, float]] = []
         self.alg.callbacks.append(self._on_correction)
 
@@ -78,13 +77,12 @@ class TrirlRunner(OnPolicyRunner):
 
     def add_reward_consumer(self, consumer: RewardConsumer) -> None:
         """Register a callable that receives the corrected reward after every iteration (and the current one now)."""
-        self.reward_consumers.append(consumer)
-        consumer(self.alg.reward)
+        self.alg.add_reward_consumer(consumer)
 
     def _on_correction(self, stats: dict[str, float], reward: LearnedReward) -> None:
-        """The reward-correction hook: feed consumers, record and log the TRIRL quantities."""
-        for consumer in self.reward_consumers:
-            consumer(reward)
+        """The reward-correction hook: record and log the TRIRL quantities of an iteration."""
+        if not stats:
+            return
         self.history.append({"iteration": float(self.alg.iteration), **stats})
         writer = self.logger.writer
         if writer is not None:
@@ -127,8 +125,7 @@ class TrirlRunner(OnPolicyRunner):
             random.setstate(loaded["rng_state"]["python"])
         if "env_state" in loaded and hasattr(self.env, "load_state_dict"):
             self.env.load_state_dict(loaded["env_state"])
-        for consumer in self.reward_consumers:
-            consumer(self.alg.reward)
+        self.alg.notify({})  # every consumer gets the loaded reward
         return loaded["infos"]
 
 

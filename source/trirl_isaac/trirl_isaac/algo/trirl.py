@@ -31,7 +31,7 @@ from tensordict import TensorDict
 from trirl_isaac.algo.config import ConfigError, TrirlCfg
 from trirl_isaac.algo.discriminator import Discriminator, DiscriminatorTrainer
 from trirl_isaac.algo.distributed import broadcast_module, reduce_scalar
-from trirl_isaac.algo.expert import ExpertBuffer, ExpertSampler
+from trirl_isaac.algo.expert import ExpertBuffer, ExpertSampler, env_part
 from trirl_isaac.algo.reward import LearnedReward, RewardChain, transform
 from trirl_isaac.algo.trust_region import gaussian_kl, project_cov, project_mean
 
@@ -191,6 +191,17 @@ class TRIRL(PPO):
         self.stats["env_reward_mean"] = self._env_rewards.mean().item()
         super().compute_returns(obs)
 
+    def add_reward_consumer(self, consumer: Callable[[LearnedReward], None]) -> None:
+        """Hand ``consumer`` the current reward now and every corrected reward after each iteration."""
+        self.callbacks.append(lambda stats, reward: consumer(reward))
+        consumer(self.reward)
+
+    def notify(self, stats: dict[str, float]) -> None:
+        """The reward-correction event: every callback gets the iteration's statistics and the corrected reward
+        (``stats`` is empty when the reward changed without an iteration, e.g. after loading a checkpoint)."""
+        for cb in self.callbacks:
+            cb(stats, self.reward)
+
     def _current_reward(self, x: torch.Tensor) -> torch.Tensor:
         """r_i on the rollout. An env whose reward IS the learned reward (``env_reward_is_learned``) already
         evaluated it during the rollout: reuse those values after checking a random subsample against the chain."""
@@ -294,8 +305,7 @@ class TRIRL(PPO):
             **self._dual_after_correction(losses["entropy"], eps_tr),
         )
         self.storage.clear()
-        for cb in self.callbacks:
-            cb(self.stats, self.reward)
+        self.notify(self.stats)
         return {**losses, "discriminator": self.stats["disc_loss"]}
 
     @torch.no_grad()
@@ -486,19 +496,15 @@ class TRIRL(PPO):
             multi_gpu_cfg=cfg.get("multi_gpu"),
         )
         alg.compile(cfg.get("torch_compile_mode"))
-        for holder in (env, getattr(env, "unwrapped", None)):
-            describe = getattr(holder, "reward_metadata", None)
-            if describe is not None:  # what the features mean (robot, joints, bodies): checked when loading
-                alg.reward.metadata.update(describe())
-                break
+        describe = env_part(env, "reward_metadata")
+        if describe is not None:  # what the features mean (robot, joints, bodies): checked when loading
+            alg.reward.metadata.update(describe())
+        alg.reward.metadata.setdefault("disc_input", trirl_cfg.disc_input)
         # the environment's learned-reward term (if any) follows every correction, with any rsl_rl runner
-        for holder in (env, getattr(env, "unwrapped", None)):
-            consumer = getattr(holder, "set_learned_reward", None)
-            if consumer is not None:
-                alg.callbacks.append(lambda stats, reward, consumer=consumer: consumer(reward))
-                consumer(alg.reward)
-                alg.env_reward_is_learned = bool(getattr(holder, "reward_is_learned_reward", False))
-                break
+        consumer = env_part(env, "set_learned_reward")
+        if consumer is not None:
+            alg.add_reward_consumer(consumer)
+            alg.env_reward_is_learned = bool(env_part(env, "reward_is_learned_reward"))
         return alg
 
 
@@ -506,10 +512,9 @@ def resolve_expert(env: Any, cfg: TrirlCfg, device: str) -> ExpertSampler:
     """The expert sampler: ``cfg.expert_data`` if set, else the (unwrapped) environment's ``expert_sampler``."""
     if cfg.expert_data:
         return ExpertBuffer.load(cfg.expert_data, device=device)
-    for holder in (env, getattr(env, "unwrapped", None)):
-        sampler = getattr(holder, "expert_sampler", None)
-        if sampler is not None:
-            return sampler
+    sampler = env_part(env, "expert_sampler")
+    if sampler is not None:
+        return sampler
     raise ConfigError(
         "no expert data: set trirl_cfg.expert_data to a features file, or give the environment an 'expert_sampler'"
     )

@@ -113,13 +113,11 @@ def run_one(
     transfer = TRANSFER_VARIANTS.get(task, []) if args.transfer else []
     r_iters = QUICK["iterations"] if args.quick else max(1, steps_for(args, task, retrain=True) // batch)
 
-    def ppo_on(target: str, reward=None, disc_input: str = "state_next_state") -> dict[str, Any]:
+    def ppo_on(target: str, reward=None) -> dict[str, Any]:
         torch.manual_seed(seed + 1)
         renv = make_env(target, num_envs, seed=seed + 1, absorbing_tail=tail)
         if reward is not None:
-            renv.install_frozen_reward(
-                reward, disc_input, source=f"{task}/{algo}/s{seed}", gamma=pcfg["algorithm"]["gamma"]
-            )
+            renv.install_frozen_reward(reward, source=f"{task}/{algo}/s{seed}", gamma=pcfg["algorithm"]["gamma"])
         cfg = ppo_cfg(args.quick)
         cfg["seed"] = seed + 1
         ppo = OnPolicyRunner(renv, cfg, log_dir=None, device="cpu")
@@ -152,5 +150,5 @@ def run_one(
         reward.save(reward_path)
     getattr(env, "close", lambda: None)()
     for target in ([task] if args.retrain else []) + transfer:
-        out["retrain" if target == task else f"transfer:{target}"] = ppo_on(target, reward, disc_input)
+        out["retrain" if target == task else f"transfer:{target}"] = ppo_on(target, reward)
     return out

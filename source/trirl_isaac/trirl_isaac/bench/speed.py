@@ -47,7 +47,7 @@ def measure_speed(task: str, args) -> dict[str, Any]:
     t_gail = timed(TrirlRunner(gail_env, agent_cfg("gail", args.trirl, args.quick), log_dir=None, device="cpu"), iters)
     t_ppo = timed(OnPolicyRunner(make_env(task, num_envs, seed=0), ppo_cfg(args.quick), None, "cpu"), iters)
     frozen_env = make_env(task, num_envs, seed=0, absorbing_tail=args.env["absorbing_tail"])
-    frozen_env.install_frozen_reward(trirl.alg.reward, disc_input)
+    frozen_env.install_frozen_reward(trirl.alg.reward)
     t_ppo_frozen = timed(OnPolicyRunner(frozen_env, ppo_cfg(args.quick), None, "cpu"), iters)
     x = env.expert_sampler.sample(num_envs * cfg["num_steps_per_env"])
     reps = 3 if args.quick else 20

@@ -248,18 +248,13 @@ class BenchmarkVecEnv(VecEnv):
     def _groups(self, obs: torch.Tensor) -> TensorDict:
         return TensorDict({g: obs.clone() for g in OBS_GROUPS}, batch_size=[self.num_envs], device=self.device)
 
-    def install_frozen_reward(
-        self,
-        reward: LearnedReward | None,
-        disc_input: str = "state_next_state",
-        source: str = "",
-        gamma: float = 0.99,
-    ) -> None:
-        """Return ``reward`` of (s, s') or (s, a) instead of the true reward (None restores the true reward).
-
-        ``gamma``: the learner's discount, for the closed-form absorbing tail r_abs / (1 - gamma)."""
+    def install_frozen_reward(self, reward: LearnedReward | None, source: str = "", gamma: float = 0.99) -> None:
+        """Return ``reward`` of (s, s') or (s, a) (its ``disc_input`` metadata) instead of the true reward (None
+        restores the true reward). ``gamma``: the learner's discount, for the closed-form absorbing tail
+        r_abs / (1 - gamma)."""
+        disc_input = "state_next_state" if reward is None else reward.metadata.get("disc_input", "state_next_state")
         if disc_input not in DISC_INPUTS:
-            raise ValueError(f"disc_input must be one of {DISC_INPUTS}, got {disc_input!r}")
+            raise ValueError(f"{source or 'reward'}: disc_input must be one of {DISC_INPUTS}, got {disc_input!r}")
         if reward is not None:
             want = 2 * self.obs_dim if disc_input == "state_next_state" else self.obs_dim + self.num_actions
             if reward.feature_dim != want:

@@ -116,8 +116,9 @@ class ImitationEnv(ManagerBasedRLEnv):
             "task_cfg": type(self.cfg).__name__,
         }
 
-    def install_frozen_reward(self, reward: LearnedReward, source: str = "reward") -> None:
-        """Use a saved learned reward as this task's (fixed) reward, after checking it reads these features."""
+    def install_frozen_reward(self, reward: LearnedReward, source: str = "reward", gamma: float = 0.99) -> None:
+        """Use a saved learned reward as this task's (fixed) reward, after checking it reads these features
+        (``gamma`` is part of the env contract; these tasks end episodes without absorbing states)."""
         try:
             check_reward_compatible(reward.metadata, self.reward_metadata())
         except ValueError as err:

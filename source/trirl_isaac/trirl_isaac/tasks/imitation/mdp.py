@@ -63,7 +63,6 @@ class learned_reward(ManagerTermBase):
         self.asset_cfg: SceneEntityCfg = cfg.params["asset_cfg"]
         self.group: str = cfg.params.get("disc_obs_group", "discriminator")
         self.reward_fn = None
-        self.disc_input = "state_next_state"
 
     def set_reward(self, reward) -> None:
         """Install a learned reward (a :class:`trirl_isaac.algo.reward.LearnedReward` or any features -> reward)."""
