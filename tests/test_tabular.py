@@ -190,3 +190,15 @@ def test_dual_estimate_needs_the_matched_pair(seed):
     np.testing.assert_allclose(hist.estimate, hist.dual[:-1], atol=1e-10)
     assert np.all(np.diff(hist.dual) <= 1e-12)
     assert np.diff(hist.estimate_next).max() > 1e-3 and hist.estimate_next[-1] > hist.estimate_next[0]
+
+
+def test_lagging_policy_makes_the_rollout_estimate_dip_and_rise_while_g_falls():
+    """Deep-RL TRIRL's dual estimate falls, then rises: with policy steps short of the trust-region optimum the
+    estimate (a lower bound on G: the policy is not max-ent optimal for r_i) dips far below G and climbs back as the
+    policy catches up, while G itself ends lower than where the estimate bottomed out."""
+    mdp, rho_E = _problem(0)
+    hist = run_trirl(mdp, rho_E, 5.0, 0.2, [5.0] * 300, step_fraction=0.1)
+    low = int(np.argmin(hist.estimate))
+    assert np.all(hist.estimate <= hist.dual[:-1] + 1e-9)  # a lower bound throughout
+    assert hist.estimate[-1] - hist.estimate[low] > 0.5  # it rises a lot after its minimum
+    assert hist.dual[-1] < hist.dual[low]  # while G falls over the same iterations

@@ -186,7 +186,13 @@ def expert_occupancy(mdp: TabularMDP, scale: float = 3.0, seed: int = 0) -> tupl
 
 
 def run_trirl(
-    mdp: TabularMDP, rho_E: np.ndarray, beta: float, eps: float, etas: Iterable[float], corrected: bool = True
+    mdp: TabularMDP,
+    rho_E: np.ndarray,
+    beta: float,
+    eps: float,
+    etas: Iterable[float],
+    corrected: bool = True,
+    step_fraction: float = 1.0,
 ) -> TRIRLHistory:
     """Run len(etas) TRIRL iterations from r_0 = 0, pi_0 uniform; ``corrected=False`` carries r~ instead.
 
@@ -194,6 +200,10 @@ def run_trirl(
     eta_i); eps_tr = eps / (1 + eta_i); r_{i+1} = (1 - eps_tr) r_i + eps_tr beta D (or r~); pi_{i+1} = pi_tr.
     theorem_error[i] = max |pi_tr - pi_MCE(r_{i+1})| for the reward actually carried forward, so it is ~1e-14 when
     corrected and measures how far pi_tr is from MCE-optimal for r~ when not.
+
+    ``step_fraction`` < 1 stands in for a deep-RL policy update that does not reach the trust-region optimum: the
+    policy moves that fraction of the way from log pi_i to log pi_tr (renormalised), so pi_{i+1} lags behind the
+    policy the theorem describes.
     """
     etas = np.asarray(list(etas), dtype=np.float64)
     rho_E = np.asarray(rho_E, dtype=np.float64)
@@ -223,6 +233,9 @@ def run_trirl(
             raise RuntimeError(f"TRIRL diverged at iteration {i}: rho_pi underflowed to 0 (reduce eps * beta)")
         r_tilde = (1.0 - eps) * r + eps * beta * D
         pi_tr, _, _ = trust_region_step(mdp, r_tilde, pi, eta)
+        if step_fraction != 1.0:
+            log_pi = (1.0 - step_fraction) * np.log(pi) + step_fraction * np.log(pi_tr)
+            pi_tr = np.exp(log_pi - _logsumexp(log_pi, axis=1)[:, None])
         eps_tr = eps / (1.0 + eta)
         estimate.append(sample_estimate(r, pi, rho_pi))
         r = (1.0 - eps_tr) * r + eps_tr * beta * D if corrected else r_tilde
