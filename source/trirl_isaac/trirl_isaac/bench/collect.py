@@ -17,6 +17,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from trirl_isaac.bench.settings import TRIRL_ONLY_KEYS
+
 SETTINGS = ("train", "retrain")
 
 
@@ -32,6 +34,8 @@ def collect(folder: str) -> list[dict]:
 def label(run: dict) -> str:
     """The settings a run differs in from the benchmark defaults, as written on its command line."""
     parts = list(run.get("overrides") or [])
+    if run.get("algo") != "trirl":  # the baselines and the control never read TRIRL's own settings
+        parts = [p for p in parts if p.split("=")[0].split(".")[0] not in TRIRL_ONLY_KEYS]
     tail = run.get("budget", {}).get("env", {}).get("absorbing_tail")
     if tail and tail != "closed_form":
         parts.append(f"absorbing_tail={tail}")
