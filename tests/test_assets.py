@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from trirl_isaac.robots import G1, GO2
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "source" / "trirl_isaac" / "trirl_isaac" / "assets" / "data"
 G1_USD = DATA / "Robots" / "Unitree" / "G1" / "g1_29dof.usd"
@@ -19,18 +21,8 @@ GO2_USD = DATA / "Robots" / "Unitree" / "Go2" / "go2.usd"
 GROUND_USD = DATA / "Environments" / "ground_plane.usda"
 MAX_USD_BYTES = 15 * 2**20
 
-G1_JOINTS = [
-    "left_hip_pitch_joint", "left_hip_roll_joint", "left_hip_yaw_joint", "left_knee_joint",
-    "left_ankle_pitch_joint", "left_ankle_roll_joint",
-    "right_hip_pitch_joint", "right_hip_roll_joint", "right_hip_yaw_joint", "right_knee_joint",
-    "right_ankle_pitch_joint", "right_ankle_roll_joint",
-    "waist_yaw_joint", "waist_roll_joint", "waist_pitch_joint",
-    "left_shoulder_pitch_joint", "left_shoulder_roll_joint", "left_shoulder_yaw_joint", "left_elbow_joint",
-    "left_wrist_roll_joint", "left_wrist_pitch_joint", "left_wrist_yaw_joint",
-    "right_shoulder_pitch_joint", "right_shoulder_roll_joint", "right_shoulder_yaw_joint", "right_elbow_joint",
-    "right_wrist_roll_joint", "right_wrist_pitch_joint", "right_wrist_yaw_joint",
-]  # fmt: skip
-GO2_JOINTS = [f"{leg}_{part}_joint" for leg in ("FL", "FR", "RL", "RR") for part in ("hip", "thigh", "calf")]
+G1_JOINTS = list(G1.joint_names)  # the robot module; checked here against the USD and the MJCF
+GO2_JOINTS = list(GO2.joint_names)
 G1_KEY_BODIES = ["left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link", "right_wrist_yaw_link"]
 GO2_KEY_BODIES = ["FL_foot", "FR_foot", "RL_foot", "RR_foot"]
 

@@ -35,22 +35,15 @@ from pathlib import Path
 
 import numpy as np
 
+from trirl_isaac.robots import G1
+
 from .kinematics import ROBOTS, Kinematics, quat_normalize, quat_rotate, up_alignment
 from .retarget import finite_difference_velocities, repeated_frame_stride
 from .schema import MotionClip, MotionFileError, load_motion_file, save_motion_file
 
-# Joint order of the LAFAN1-retargeted-to-G1 CSVs (Unitree's 29-DoF order): legs, waist, left arm, right arm.
-G1_LAFAN_JOINT_ORDER: tuple[str, ...] = (
-    "left_hip_pitch_joint", "left_hip_roll_joint", "left_hip_yaw_joint", "left_knee_joint",
-    "left_ankle_pitch_joint", "left_ankle_roll_joint",
-    "right_hip_pitch_joint", "right_hip_roll_joint", "right_hip_yaw_joint", "right_knee_joint",
-    "right_ankle_pitch_joint", "right_ankle_roll_joint",
-    "waist_yaw_joint", "waist_roll_joint", "waist_pitch_joint",
-    "left_shoulder_pitch_joint", "left_shoulder_roll_joint", "left_shoulder_yaw_joint", "left_elbow_joint",
-    "left_wrist_roll_joint", "left_wrist_pitch_joint", "left_wrist_yaw_joint",
-    "right_shoulder_pitch_joint", "right_shoulder_roll_joint", "right_shoulder_yaw_joint", "right_elbow_joint",
-    "right_wrist_roll_joint", "right_wrist_pitch_joint", "right_wrist_yaw_joint",
-)  # fmt: skip
+G1_LAFAN_JOINT_ORDER: tuple[str, ...] = G1.joint_names
+"""Joint order of the LAFAN1-retargeted-to-G1 CSVs: Unitree's 29-DoF order (legs, waist, left arm, right arm), which is
+the G1 MJCF's order."""
 
 QUAT_NORM_TOL = 1e-3
 UPRIGHT = 0.5  # mean body-z . world-z above which a root counts as upright

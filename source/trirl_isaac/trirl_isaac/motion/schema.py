@@ -174,23 +174,17 @@ def load_motion_file(
             "not an HDF5 file (expected the trirl_isaac motion schema; convert other formats with "
             "scripts/convert_motion.py)"
         )
+
+    def read_clip(g, name: str) -> MotionClip:
+        clip = _read_clip(
+            g, name, fail, robot_joint_names, joint_limits, required_bodies, control_dt, quat_tol, limit_tol
+        )
+        check_clip(clip, lambda problem: fail(problem, name), kinematics, sorted(skip), feet)
+        return clip
+
     try:
         with h5py.File(path, "r") as f:
-            return _read_file(
-                f,
-                fail,
-                robot,
-                clips,
-                robot_joint_names,
-                joint_limits,
-                required_bodies,
-                control_dt,
-                quat_tol,
-                limit_tol,
-                kinematics,
-                feet,
-                skip,
-            )
+            return _read_file(f, fail, robot, clips, read_clip)
     except OSError as e:  # h5py's errors for truncated or corrupted files and unreadable datasets
         raise fail(f"cannot be read as HDF5 (truncated or corrupted?): {e}") from e
 
@@ -214,21 +208,7 @@ def _float_dataset(g, key: str, fail, clip: str) -> np.ndarray:
     return np.asarray(raw, dtype=np.float64)
 
 
-def _read_file(
-    f,
-    fail,
-    robot,
-    clips,
-    robot_joint_names,
-    joint_limits,
-    required_bodies,
-    control_dt,
-    quat_tol,
-    limit_tol,
-    kinematics,
-    feet,
-    skip,
-) -> list[MotionClip]:
+def _read_file(f, fail, robot, clips, read_clip) -> list[MotionClip]:
     import h5py
 
     if "schema_version" not in f.attrs:
@@ -250,22 +230,7 @@ def _read_file(
         if absent:
             raise fail(f"no clip(s) {absent} (file has {names})")
         names = list(clips)
-    out = []
-    for name in names:
-        clip = _read_clip(
-            f["clips"][name],
-            name,
-            fail,
-            robot_joint_names,
-            joint_limits,
-            required_bodies,
-            control_dt,
-            quat_tol,
-            limit_tol,
-        )
-        check_clip(clip, lambda problem, name=name: fail(problem, name), kinematics, sorted(skip), feet)
-        out.append(clip)
-    return out
+    return [read_clip(f["clips"][name], name) for name in names]
 
 
 def _read_clip(g, name, fail, robot_joint_names, joint_limits, required_bodies, control_dt, quat_tol, limit_tol):

@@ -30,6 +30,8 @@ class Robot:
     """Kinematic MJCF, relative to the repository root."""
     usd: str
     """USD file, relative to the package's assets/data folder."""
+    joint_names: tuple[str, ...]
+    """Actuated joints in the MJCF / USD tree order (= Isaac Lab's articulation order, kit-less Newton)."""
     base_body: str
     feet: tuple[str, ...]
     key_bodies: tuple[str, ...]

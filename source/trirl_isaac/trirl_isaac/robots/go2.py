@@ -8,6 +8,7 @@ GO2 = Robot(
     name="go2",
     mjcf="data/robots/go2/go2.xml",
     usd="Robots/Unitree/Go2/go2.usd",
+    joint_names=tuple(f"{leg}_{part}_joint" for leg in ("FL", "FR", "RL", "RR") for part in ("hip", "thigh", "calf")),
     base_body="base",
     feet=("FL_foot", "FR_foot", "RL_foot", "RR_foot"),
     key_bodies=("FL_foot", "FR_foot", "RL_foot", "RR_foot"),
