@@ -373,7 +373,7 @@ def test_collect_lists_every_run_with_its_settings_and_code(tmp_path) -> None:
     from trirl_isaac.bench import collect
 
     (tmp_path / "runs").mkdir()
-    base = {"task": "pointmaze", "algo": "trirl", "budget": {"steps": 100000, "env": {"absorbing_tail": "closed_form"}}}
+    base = {"task": "pointmaze", "algo": "trirl", "budget": {"steps": 100000, "env": {"absorbing_tail": "bootstrap"}}}
     runs = [
         base | {"seed": 0, "overrides": ["eps=0.1"], "code": {"source_sha1": "aaa"}, "train": {"normalised": 1.0}},
         base | {"seed": 1, "overrides": ["eps=0.1"], "code": {"source_sha1": "aaa"}, "train": {"normalised": 0.5}},

@@ -37,7 +37,7 @@ def label(run: dict) -> str:
     if run.get("algo") != "trirl":  # the baselines and the control never read TRIRL's own settings
         parts = [p for p in parts if p.split("=")[0].split(".")[0] not in TRIRL_ONLY_KEYS]
     tail = run.get("budget", {}).get("env", {}).get("absorbing_tail")
-    if tail and tail != "closed_form":
+    if tail and run.get("task") in ("hopper", "walker2d", "ant", "ant_disabled", "humanoid"):  # tasks that terminate
         parts.append(f"absorbing_tail={tail}")
     steps = run.get("budget", {}).get("steps")
     return (" ".join(parts) or "defaults") + (f" @ {steps / 1e6:g}M" if steps else "")
