@@ -17,7 +17,7 @@ NUM_ENVS = 16
 ENV: dict[str, Any] = {"absorbing_tail": "bootstrap"}
 """How the benchmark envs end an episode at an absorbing state (see ``GymMujocoVecEnv``), for every method. The
 closed form (``--absorbing_tail closed_form``) prices a fall exactly; on Hopper (one seed each) it trained as well
-(1.06 vs 0.97) but its reward re-optimised much worse (0.18 vs 0.74): a fresh policy settles for standing."""
+(1.06 vs 0.97) but its reward re-optimised much worse (0.18 vs 0.74), plausibly a fresh policy settling for standing."""
 
 TRIRL: dict[str, Any] = {
     "method": "trirl",
