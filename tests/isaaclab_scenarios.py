@@ -161,6 +161,114 @@ def scenario_playback(task: str, out: str) -> dict:
     return {"frames": len(errs), "max_key_body_error_m": max(errs), "key_body_heights": heights}
 
 
+def disc_blocks(j: int) -> list[tuple[str, int, int]]:
+    """The blocks of :func:`trirl_isaac.motion.features.discriminator_features` (name, start, end)."""
+    sizes = [("joint_pos", j), ("joint_vel", j), ("lin_vel", 3), ("ang_vel", 3), ("height", 1), ("gravity", 3)]
+    out, start = [], 0
+    for name, size in sizes:
+        out.append((name, start, start + size))
+        start += size
+    return out + [("key_bodies", start, None)]
+
+
+def scenario_twin(task: str, out: str) -> dict:
+    """The MuJoCo twin against the Isaac Lab task in the same states (clip frames) and for the same actions.
+
+    Returns the largest differences of the policy observation (noise off), the critic observation, the
+    discriminator features and the joint torques, the policy layouts of both, and the twin's metadata check."""
+    import gymnasium as gym
+    from isaaclab.app import launch_simulation
+
+    from trirl_isaac.tasks.imitation import mdp
+    from trirl_isaac.tasks.imitation.export import deployment_metadata
+    from trirl_isaac.twin import TwinEnv, pd_torque
+
+    n = 6
+    env_cfg, _ = _configs(task, "rsl_rl_cfg_entry_point", num_envs=n)
+    env_cfg.play_mode()
+    env_cfg.scene.num_envs = n
+    env_cfg.sim.physics.num_substeps = 1  # one actuator evaluation per physics step: torques of the written state
+    with launch_simulation(env_cfg, {}):
+        env = gym.make(task, cfg=env_cfg).unwrapped
+        robot, lib = env.scene["robot"], env.motion_library
+        twin = TwinEnv(task, n, play=True)
+        gen = torch.Generator().manual_seed(0)
+        state, _, _ = lib.sample_states(n)
+        ids = torch.arange(n)
+        pose = torch.cat([state.root_pos_w + env.scene.env_origins, mdp.wxyz_to_xyzw(state.root_quat_w)], dim=-1)
+        vel = torch.cat([state.root_lin_vel_w, state.root_ang_vel_w], dim=-1)
+        robot.write_root_link_pose_to_sim_index(root_pose=pose, env_ids=ids)
+        robot.write_root_link_velocity_to_sim_index(root_velocity=vel, env_ids=ids)
+        robot.write_joint_position_to_sim_index(position=state.joint_pos, env_ids=ids)
+        robot.write_joint_velocity_to_sim_index(velocity=state.joint_vel, env_ids=ids)
+        env.sim.forward()
+        env.scene.update(dt=0.0)
+        actions = torch.randn(n, env.action_manager.total_action_dim, generator=gen)
+        env.action_manager.process_action(actions)
+        env.action_manager.apply_action()
+        robot.write_data_to_sim()
+        isaac_obs = env.observation_manager.compute()
+        col = robot.actuators
+        native = bool(robot._actuator_control.compute_native_actuators(col, env.physics_dt))
+        # torques of the written state: Isaac Lab's actuators (implicit PD) report them when the action is written;
+        # Newton's native DC motors (Go2) compute them inside the physics step, implicitly, with the step's end
+        # state: read them after one physics step and evaluate the twin's formula on both states
+        written = (robot.data.joint_pos.torch.clone(), robot.data.joint_vel.torch.clone())
+        env.sim.step(render=False)
+        robot.update(env.physics_dt)
+        end = (robot.data.joint_pos.torch.clone(), robot.data.joint_vel.torch.clone())
+        isaac_torque = col.applied_effort.torch.clone()
+
+        twin.set_state(state)
+        twin.actions = actions.clone()
+        twin_obs = twin.get_observations()
+        targets = twin.tm.default_joint_pos + twin.spec.action_scale * actions.double().numpy()
+        twin_torque = torch.as_tensor(twin.joint_torques(targets), dtype=torch.float32)
+        torque_end = torch.as_tensor(pd_torque(twin.tm, targets, end[0].double().numpy(), end[1].double().numpy()))
+        torque_written = torch.as_tensor(
+            pd_torque(twin.tm, targets, written[0].double().numpy(), written[1].double().numpy())
+        )
+
+        def diff(a, b):
+            return float((a.float() - b.float()).abs().max())
+
+        meta = deployment_metadata(env)
+        per_term = {}
+        for entry in meta["observation"]["layout"]:
+            sl = slice(entry["start"], entry["start"] + entry["size"])
+            per_term[entry["term"]] = diff(isaac_obs["policy"][:, sl], twin_obs["policy"][:, sl])
+        res = {
+            "policy_shape": [list(isaac_obs["policy"].shape), list(twin_obs["policy"].shape)],
+            "policy_max_diff": diff(isaac_obs["policy"], twin_obs["policy"]),
+            "policy_term_diff": per_term,
+            "critic_max_diff": diff(isaac_obs["critic"], twin_obs["critic"]),
+            "disc_max_diff": diff(isaac_obs["discriminator"], twin_obs["discriminator"]),
+            "disc_scale": float(isaac_obs["discriminator"].abs().max()),
+            "native_actuators": native,
+            "torque_diff_written_state": diff(isaac_torque, torque_written),
+            "torque_diff_end_state": diff(isaac_torque, torque_end),
+            "torque_twin_vs_written": diff(twin_torque, torque_written),
+            "torque_scale": float(isaac_torque.abs().max()),
+            "disc_block_diff": {
+                name: diff(isaac_obs["discriminator"][:, a:b], twin_obs["discriminator"][:, a:b])
+                for name, a, b in disc_blocks(len(robot.joint_names))
+            },
+            "joint_names_equal": list(robot.joint_names) == list(twin.robot.joint_names),
+            "default_pos_diff": diff(robot.data.default_joint_pos.torch[0], torch.as_tensor(twin.tm.default_joint_pos)),
+            "stiffness_diff": diff(robot.data.joint_stiffness.torch[0], torch.as_tensor(twin.tm.stiffness))
+            if not twin.tm.explicit.any()
+            else 0.0,
+            "metadata_equal": {
+                k: env.reward_metadata()[k] == twin.reward_metadata()[k]
+                for k in ("robot", "joint_names", "key_bodies", "disc_features", "task_cfg")
+            },
+            "control_dt": [float(env.step_dt), twin.step_dt],
+            "max_episode_length": [int(env.max_episode_length), twin.max_episode_length],
+        }
+        env.close()
+    return res
+
+
 def scenario_bad_inputs(task: str, out: str) -> dict:
     """Each bad input must fail with a message naming the problem (before or while building the env)."""
     import gymnasium as gym

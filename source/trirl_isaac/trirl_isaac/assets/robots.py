@@ -22,6 +22,7 @@ from isaaclab.assets.articulation import ArticulationCfg
 from isaaclab_newton.sim.schemas import NewtonArticulationCfg
 
 from trirl_isaac.robots import G1, GO2, ActuatorGroup, Robot
+from trirl_isaac.spec import IMITATION
 
 ASSET_DIR: str = str(Path(__file__).resolve().parent / "data")
 """Root of the packaged asset tree (``Robots/``, ``Environments/``)."""
@@ -76,7 +77,7 @@ def articulation_cfg(robot: Robot) -> ArticulationCfg:
         init_state=ArticulationCfg.InitialStateCfg(
             pos=(0.0, 0.0, robot.root_height), joint_pos=dict(robot.default_joint_pos), joint_vel={".*": 0.0}
         ),
-        soft_joint_pos_limit_factor=0.9,
+        soft_joint_pos_limit_factor=IMITATION.soft_joint_pos_limit_factor,
         actuators={name: actuator_cfg(group) for name, group in robot.actuators.items()},
     )
 

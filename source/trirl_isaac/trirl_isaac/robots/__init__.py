@@ -5,6 +5,7 @@ kinematics (MuJoCo), recording, export and the build/check scripts take them fro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -46,6 +47,31 @@ class Robot:
     """Spawn height of the root (m)."""
     default_joint_pos: dict[str, float]
     actuators: dict[str, ActuatorGroup] = field(default_factory=dict)
+
+    def per_joint(self, values: float | dict[str, float], joints: tuple[str, ...] | None = None) -> list[float | None]:
+        """``values`` (a scalar, or {regex: value} matched in full as Isaac Lab does) for each of ``joints``
+        (default: all, in :attr:`joint_names` order); None where no pattern matches."""
+        joints = self.joint_names if joints is None else joints
+        if not isinstance(values, dict):
+            return [float(values)] * len(joints)
+        out: list[float | None] = []
+        for name in joints:
+            hits = [v for pattern, v in values.items() if re.fullmatch(pattern, name)]
+            if len(hits) > 1:
+                raise ValueError(f"robot {self.name!r}: joint {name!r} matches several patterns of {values}")
+            out.append(float(hits[0]) if hits else None)
+        return out
+
+    def default_joint_positions(self) -> list[float]:
+        """The default pose, one value per joint in :attr:`joint_names` order (0 where no pattern matches)."""
+        return [0.0 if v is None else v for v in self.per_joint(self.default_joint_pos)]
+
+    def actuator_of(self, joint: str) -> ActuatorGroup:
+        """The actuator group driving ``joint`` (exactly one must match)."""
+        groups = [g for g in self.actuators.values() if any(re.fullmatch(p, joint) for p in g.joints)]
+        if len(groups) != 1:
+            raise ValueError(f"robot {self.name!r}: joint {joint!r} is driven by {len(groups)} actuator groups")
+        return groups[0]
 
 
 from .g1 import G1  # noqa: E402

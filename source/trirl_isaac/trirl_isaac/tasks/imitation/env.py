@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import torch
 from isaaclab.envs import ManagerBasedRLEnv
 
@@ -13,17 +11,8 @@ from trirl_isaac.motion.features import quat_rotate_inverse
 from trirl_isaac.motion.kinematics import ROBOTS, Kinematics, resolve_mjcf
 from trirl_isaac.motion.library import MotionLibrary, MotionSource
 from trirl_isaac.motion.schema import load_motion_file
+from trirl_isaac.spec import MOTION_DIR, resolve_motion_path  # noqa: F401 (re-exported)
 from trirl_isaac.tasks.imitation.env_cfg import ImitationEnvCfg
-
-MOTION_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 5, "data", "motions"))
-"""The repository's data/motions folder (relative motion paths in task configs resolve here)."""
-
-
-def resolve_motion_path(path: str) -> str:
-    """Absolute path of a clip file: as given if it exists, else under data/motions/."""
-    if os.path.isabs(path) or os.path.exists(path):
-        return os.path.abspath(path)
-    return os.path.join(MOTION_DIR, path)
 
 
 def validate_motion_cfg(cfg: ImitationEnvCfg) -> None:

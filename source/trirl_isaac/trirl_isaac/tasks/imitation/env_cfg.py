@@ -6,7 +6,6 @@ The reward manager holds ONE term, the learned reward; every other number is a c
 
 from __future__ import annotations
 
-import math
 from dataclasses import MISSING
 
 import isaaclab.envs.mdp as base_mdp
@@ -27,7 +26,10 @@ from isaaclab.utils.noise import UniformNoiseCfg as Unoise
 from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg, NewtonCollisionPipelineCfg, NewtonShapeCfg
 
 from trirl_isaac.assets import GROUND_PLANE_USD
+from trirl_isaac.spec import IMITATION
 from trirl_isaac.tasks.imitation import mdp
+
+_NOISE = IMITATION.policy_noise
 
 
 @configclass
@@ -42,7 +44,7 @@ class MotionCfg:
     """Sampling weight per clip (None: proportional to duration)."""
     key_bodies: list[str] = MISSING
     """Bodies whose base-frame positions enter the discriminator features (feet, hands)."""
-    default_pose_share: float = 0.2
+    default_pose_share: float = IMITATION.default_pose_share
     """Share of episodes that start in the default pose instead of a random clip frame."""
     skip_checks: list[str] = []
     """Physical clip checks not to run (names in ``trirl_isaac.motion.checks.CHECKS``), for clips known to be right."""
@@ -54,7 +56,9 @@ class ImitationSceneCfg(InteractiveSceneCfg):
 
     terrain = TerrainImporterCfg(prim_path="/World/ground", terrain_type="usd", usd_path=GROUND_PLANE_USD)
     robot: ArticulationCfg = MISSING
-    contact_forces = ContactSensorCfg(prim_path="{ENV_REGEX_NS}/Robot/[^/]*", history_length=3, track_air_time=True)
+    contact_forces = ContactSensorCfg(
+        prim_path="{ENV_REGEX_NS}/Robot/[^/]*", history_length=IMITATION.contact_history, track_air_time=True
+    )
 
 
 @configclass
@@ -62,7 +66,7 @@ class ActionsCfg:
     """Joint position targets around the default pose."""
 
     joint_pos = base_mdp.JointPositionActionCfg(
-        asset_name="robot", joint_names=[".*"], scale=0.25, use_default_offset=True
+        asset_name="robot", joint_names=[".*"], scale=IMITATION.action_scale, use_default_offset=True
     )
 
 
@@ -72,10 +76,19 @@ class ObservationsCfg:
 
     @configclass
     class PolicyCfg(ObsGroup):
-        base_ang_vel = ObsTerm(func=base_mdp.base_ang_vel, noise=Unoise(n_min=-0.2, n_max=0.2))
-        projected_gravity = ObsTerm(func=base_mdp.projected_gravity, noise=Unoise(n_min=-0.05, n_max=0.05))
-        joint_pos = ObsTerm(func=base_mdp.joint_pos_rel, noise=Unoise(n_min=-0.01, n_max=0.01))
-        joint_vel = ObsTerm(func=base_mdp.joint_vel_rel, noise=Unoise(n_min=-1.5, n_max=1.5))
+        base_ang_vel = ObsTerm(
+            func=base_mdp.base_ang_vel, noise=Unoise(n_min=-_NOISE["base_ang_vel"], n_max=_NOISE["base_ang_vel"])
+        )
+        projected_gravity = ObsTerm(
+            func=base_mdp.projected_gravity,
+            noise=Unoise(n_min=-_NOISE["projected_gravity"], n_max=_NOISE["projected_gravity"]),
+        )
+        joint_pos = ObsTerm(
+            func=base_mdp.joint_pos_rel, noise=Unoise(n_min=-_NOISE["joint_pos"], n_max=_NOISE["joint_pos"])
+        )
+        joint_vel = ObsTerm(
+            func=base_mdp.joint_vel_rel, noise=Unoise(n_min=-_NOISE["joint_vel"], n_max=_NOISE["joint_vel"])
+        )
         actions = ObsTerm(func=base_mdp.last_action)
 
         def __post_init__(self):
@@ -130,10 +143,13 @@ class TerminationsCfg:
     time_out = DoneTerm(func=base_mdp.time_out, time_out=True)
     base_contact = DoneTerm(
         func=base_mdp.illegal_contact,
-        params={"sensor_cfg": SceneEntityCfg("contact_forces", body_names=MISSING), "threshold": 1.0},
+        params={
+            "sensor_cfg": SceneEntityCfg("contact_forces", body_names=MISSING),
+            "threshold": IMITATION.contact_threshold,
+        },
     )
     base_too_low = DoneTerm(func=mdp.base_too_low, params={"minimum_height": MISSING})
-    bad_orientation = DoneTerm(func=mdp.bad_orientation, params={"limit_angle": math.radians(70.0)})
+    bad_orientation = DoneTerm(func=mdp.bad_orientation, params={"limit_angle": IMITATION.limit_angle})
 
 
 @configclass
@@ -167,9 +183,9 @@ class ImitationEnvCfg(ManagerBasedRLEnvCfg):
     """Robot id ("g1", "go2"): motion files must be for it, its MJCF gives clip kinematics, rewards store it."""
 
     def __post_init__(self):
-        self.decimation = 4
-        self.episode_length_s = 10.0
-        self.sim.dt = 0.005
+        self.decimation = IMITATION.decimation
+        self.episode_length_s = IMITATION.episode_length_s
+        self.sim.dt = IMITATION.sim_dt
         self.sim.render_interval = self.decimation
         self.scene.contact_forces.update_period = self.sim.dt
         # (s, s') pairs at episode ends need the observation before the reset

@@ -4,6 +4,7 @@ from isaaclab.utils import configclass
 
 from trirl_isaac.assets import G1_29DOF_CFG, set_mjwarp_limits
 from trirl_isaac.robots import G1
+from trirl_isaac.spec import TASKS
 from trirl_isaac.tasks.imitation.env_cfg import ImitationEnvCfg
 
 
@@ -16,7 +17,7 @@ class G1WalkEnvCfg(ImitationEnvCfg):
         self.robot_name = G1.name
         self.scene.robot = G1_29DOF_CFG.replace(prim_path="{ENV_REGEX_NS}/Robot")
         set_mjwarp_limits(self, G1.nconmax, G1.njmax)
-        self.motion.files = ["g1_walk.h5"]
+        self.motion.files = list(TASKS["TRIRL-G1-Walk"].motion_files)
         self.set_key_bodies(list(G1.key_bodies), list(G1.termination_bodies), minimum_height=G1.minimum_base_height)
 
 
@@ -26,7 +27,7 @@ class G1RunEnvCfg(G1WalkEnvCfg):
 
     def __post_init__(self):
         super().__post_init__()
-        self.motion.files = ["g1_run.h5"]
+        self.motion.files = list(TASKS["TRIRL-G1-Run"].motion_files)
 
 
 @configclass

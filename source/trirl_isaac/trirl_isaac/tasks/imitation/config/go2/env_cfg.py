@@ -4,6 +4,7 @@ from isaaclab.utils import configclass
 
 from trirl_isaac.assets import GO2_CFG, set_mjwarp_limits
 from trirl_isaac.robots import GO2
+from trirl_isaac.spec import TASKS
 from trirl_isaac.tasks.imitation.env_cfg import ImitationEnvCfg
 
 
@@ -16,7 +17,7 @@ class Go2WalkEnvCfg(ImitationEnvCfg):
         self.robot_name = GO2.name
         self.scene.robot = GO2_CFG.replace(prim_path="{ENV_REGEX_NS}/Robot")
         set_mjwarp_limits(self, GO2.nconmax, GO2.njmax)
-        self.motion.files = ["go2_walk.h5"]
+        self.motion.files = list(TASKS["TRIRL-Go2-Walk"].motion_files)
         self.set_key_bodies(list(GO2.key_bodies), list(GO2.termination_bodies), minimum_height=GO2.minimum_base_height)
 
 

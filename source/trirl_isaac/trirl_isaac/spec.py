@@ -1,0 +1,94 @@
+"""The robot-independent numbers of the imitation tasks, defined once (no Isaac Lab import).
+
+The Isaac Lab tasks (:mod:`trirl_isaac.tasks.imitation.env_cfg`) and the native-MuJoCo twin
+(:mod:`trirl_isaac.twin`) both read them, so the two simulators run the same task: control step, episode length,
+action scale, observation terms and their noise, reference-state initialisation and the fall thresholds.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ImitationSpec:
+    """What an imitation task is, apart from the robot and its clips."""
+
+    sim_dt: float = 0.005
+    """Physics step (s)."""
+    decimation: int = 4
+    """Physics steps per policy step (control dt = sim_dt * decimation = 0.02 s)."""
+    episode_length_s: float = 10.0
+    action_scale: float = 0.25
+    """Joint position target = default pose + action_scale * action (rad)."""
+    default_pose_share: float = 0.2
+    """Share of episodes that start in the default pose instead of a random clip frame."""
+    soft_joint_pos_limit_factor: float = 0.9
+    """Clip frames used as start states are clamped to this share of each joint's range (about its middle)."""
+    contact_threshold: float = 1.0
+    """Contact force (N) on a termination body that ends an episode."""
+    limit_angle: float = math.radians(70.0)
+    """Base tilt from upright (rad) that ends an episode."""
+    contact_history: int = 3
+    """Physics steps of contact history the contact termination looks at."""
+    policy_terms: tuple[str, ...] = ("base_ang_vel", "projected_gravity", "joint_pos", "joint_vel", "actions")
+    """The policy observation, in order (what the real robot senses; the layout exported in policy.json)."""
+    policy_noise: dict[str, float] = field(
+        default_factory=lambda: {"base_ang_vel": 0.2, "projected_gravity": 0.05, "joint_pos": 0.01, "joint_vel": 1.5}
+    )
+    """Uniform noise half-widths on policy terms during training (none in play mode)."""
+    critic_terms: tuple[str, ...] = (
+        "base_lin_vel",
+        "base_ang_vel",
+        "projected_gravity",
+        "joint_pos",
+        "joint_vel",
+        "actions",
+        "disc",
+    )
+    """The critic's (privileged, noise-free) observation, in order; ``disc`` = the discriminator features."""
+
+    @property
+    def control_dt(self) -> float:
+        """Policy step (s)."""
+        return self.sim_dt * self.decimation
+
+    @property
+    def max_episode_length(self) -> int:
+        """Policy steps per episode (Isaac Lab's ``ceil(episode_length_s / step_dt)``)."""
+        return math.ceil(round(self.episode_length_s / self.control_dt, 6))
+
+
+IMITATION = ImitationSpec()
+"""The spec of every TRIRL imitation task (G1 walk/run, Go2 walk)."""
+
+
+MOTION_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 3, "data", "motions"))
+"""The repository's data/motions folder (relative motion paths in task configs resolve here)."""
+
+
+def resolve_motion_path(path: str) -> str:
+    """Absolute path of a clip file: as given if it exists, else under data/motions/."""
+    if os.path.isabs(path) or os.path.exists(path):
+        return os.path.abspath(path)
+    return os.path.join(MOTION_DIR, path)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One imitation task: the robot, its default clips and the name of its Isaac Lab env config."""
+
+    robot: str
+    motion_files: tuple[str, ...]
+    env_cfg: str
+    """Name of the Isaac Lab configclass (stored in learned rewards' metadata as ``task_cfg``)."""
+
+
+TASKS: dict[str, TaskSpec] = {
+    "TRIRL-G1-Walk": TaskSpec("g1", ("g1_walk.h5",), "G1WalkEnvCfg"),
+    "TRIRL-G1-Run": TaskSpec("g1", ("g1_run.h5",), "G1RunEnvCfg"),
+    "TRIRL-Go2-Walk": TaskSpec("go2", ("go2_walk.h5",), "Go2WalkEnvCfg"),
+}
+"""The imitation tasks, by their gym id (Isaac Lab) = twin task name."""

@@ -1,0 +1,159 @@
+"""The native-MuJoCo model of a robot task: the robot module's MJCF on a floor, with its actuators and solver.
+
+Everything comes from the robot module (:mod:`trirl_isaac.robots`) and the task spec (:mod:`trirl_isaac.spec`):
+
+* joints in the robot's joint order (= Isaac Lab's articulation order), addressed by name;
+* implicit PD groups (Isaac Lab's ``ImplicitActuatorCfg``) become MuJoCo position actuators (kp, kv, force range =
+  effort limit; the damping is integrated implicitly by ``implicitfast``, as PhysX/Newton joint drives do);
+* DC-motor groups (Isaac Lab's ``DCMotorCfg``, explicit) become torque motors whose torque the env computes every
+  physics step with Isaac Lab's formula (PD, then the torque-speed saturation, then the effort limit);
+* armature where the robot module sets one (else the MJCF's), the solver settings of the Isaac Lab tasks
+  (pyramidal friction cones, impratio 1, implicitfast) and their physics step.
+
+Known differences from the Isaac Lab task (Newton + MuJoCo-Warp): contacts are MuJoCo's own soft contacts (the Isaac
+Lab tasks use Newton's collision pipeline with stiffness/damping contacts) and one MuJoCo step per physics step
+(Newton takes two substeps); the MJCF's passive joint damping and friction loss are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+from trirl_isaac.motion.kinematics import resolve_mjcf
+from trirl_isaac.robots import Robot
+from trirl_isaac.spec import IMITATION, ImitationSpec
+
+FLOOR_FRICTION = 1.0
+"""Friction of the floor (the Isaac Lab tasks' packaged ground plane: 1.0)."""
+
+
+@dataclass
+class TwinModel:
+    """A compiled model and the index arrays the env reads, all in the robot's joint order."""
+
+    robot: Robot
+    spec: ImitationSpec
+    model: mujoco.MjModel
+    qpos_adr: np.ndarray
+    """(J,) qpos index of each joint."""
+    dof_adr: np.ndarray
+    """(J,) qvel index of each joint."""
+    act_ids: np.ndarray
+    """(J,) actuator of each joint."""
+    stiffness: np.ndarray
+    damping: np.ndarray
+    effort_limit: np.ndarray
+    velocity_limit: np.ndarray
+    """(J,) DC-motor velocity limit (inf for implicit joints)."""
+    explicit: np.ndarray
+    """(J,) bool: the torque is computed by the env (DC motor), not by a MuJoCo position actuator."""
+    default_joint_pos: np.ndarray
+    soft_limits: np.ndarray
+    """(J, 2) the joint range shrunk about its middle by ``spec.soft_joint_pos_limit_factor`` (as Isaac Lab)."""
+    base_body: int
+    key_bodies: np.ndarray
+    termination_geom: np.ndarray
+    """(ngeom,) bool: geoms of the termination bodies (their contact ends an episode)."""
+    floor_geom: int
+
+
+def build_twin_model(robot: Robot, spec: ImitationSpec = IMITATION) -> TwinModel:
+    """Compile ``robot``'s MJCF with a floor, its actuators and the task's solver settings."""
+    ms = mujoco.MjSpec.from_file(str(resolve_mjcf(robot.name)))
+    for a in list(ms.actuators):
+        ms.delete(a)
+    ms.option.timestep = spec.sim_dt
+    ms.option.cone = mujoco.mjtCone.mjCONE_PYRAMIDAL
+    ms.option.impratio = 1.0
+    ms.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    floor = ms.worldbody.add_geom()
+    floor.name = "twin_floor"
+    floor.type = mujoco.mjtGeom.mjGEOM_PLANE
+    floor.size = [0.0, 0.0, 0.05]
+    floor.friction = [FLOOR_FRICTION, 0.005, 0.0001]
+    floor.condim = 3
+    floor.contype = floor.conaffinity = 1
+    j = len(robot.joint_names)
+    kp, kd, eff, vlim = (np.zeros(j) for _ in range(4))
+    explicit = np.zeros(j, dtype=bool)
+    for i, name in enumerate(robot.joint_names):
+        group = robot.actuator_of(name)
+        (kp[i],) = robot.per_joint(group.stiffness, (name,))
+        (kd[i],) = robot.per_joint(group.damping, (name,))
+        (eff[i],) = robot.per_joint(group.effort_limit, (name,))
+        if group.velocity_limit is not None:
+            explicit[i] = True
+            (vlim[i],) = robot.per_joint(group.velocity_limit, (name,))
+        else:
+            vlim[i] = np.inf
+        if group.armature > 0.0:
+            ms.joint(name).armature = group.armature
+        act = ms.add_actuator()
+        act.name = f"twin_{name}"
+        act.target = name
+        act.trntype = mujoco.mjtTrn.mjTRN_JOINT
+        act.gear = [1.0, 0, 0, 0, 0, 0]
+        act.ctrllimited = False
+        if explicit[i]:  # torque motor; the env computes the DC-motor torque
+            act.gaintype = mujoco.mjtGain.mjGAIN_FIXED
+            act.gainprm = [1.0] + [0.0] * 9
+            act.biastype = mujoco.mjtBias.mjBIAS_NONE
+        else:  # position actuator: kp (ctrl - q) - kv qdot, clamped to the effort limit
+            act.gaintype = mujoco.mjtGain.mjGAIN_FIXED
+            act.gainprm = [kp[i]] + [0.0] * 9
+            act.biastype = mujoco.mjtBias.mjBIAS_AFFINE
+            act.biasprm = [0.0, -kp[i], -kd[i]] + [0.0] * 7
+            act.forcelimited = True
+            act.forcerange = [-eff[i], eff[i]]
+    model = ms.compile()
+    jid = [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, n) for n in robot.joint_names]
+    missing = [n for n, k in zip(robot.joint_names, jid) if k < 0]
+    if missing:
+        raise ValueError(f"robot {robot.name!r}: joints {missing} are not in {robot.mjcf}")
+
+    def body(name: str) -> int:
+        k = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, name)
+        if k < 0:
+            raise ValueError(f"robot {robot.name!r}: body {name!r} is not in {robot.mjcf}")
+        return k
+
+    term_bodies = [body(b) for b in robot.termination_bodies]
+    rng = model.jnt_range[jid]
+    mid, half = rng.mean(axis=1), 0.5 * (rng[:, 1] - rng[:, 0]) * spec.soft_joint_pos_limit_factor
+    return TwinModel(
+        robot=robot,
+        spec=spec,
+        model=model,
+        qpos_adr=model.jnt_qposadr[jid].copy(),
+        dof_adr=model.jnt_dofadr[jid].copy(),
+        act_ids=np.array(
+            [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_ACTUATOR, f"twin_{n}") for n in robot.joint_names]
+        ),
+        stiffness=kp,
+        damping=kd,
+        effort_limit=eff,
+        velocity_limit=vlim,
+        explicit=explicit,
+        default_joint_pos=np.asarray(robot.default_joint_positions()),
+        soft_limits=np.stack([mid - half, mid + half], axis=1),
+        base_body=body(robot.base_body),
+        key_bodies=np.array([body(b) for b in robot.key_bodies]),
+        termination_geom=np.isin(model.geom_bodyid, term_bodies),
+        floor_geom=mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, "twin_floor"),
+    )
+
+
+def pd_torque(tm: TwinModel, target: np.ndarray, q: np.ndarray, qd: np.ndarray) -> np.ndarray:
+    """Joint torques (N, J) Isaac Lab's actuators apply for position targets: PD, DC-motor saturation (explicit
+    joints: the torque bound shrinks linearly with joint speed, as ``DCMotor``), effort limit."""
+    tau = tm.stiffness * (target - q) - tm.damping * qd
+    sat = tm.effort_limit
+    with np.errstate(invalid="ignore"):
+        hi = np.clip(sat * (1.0 - qd / tm.velocity_limit), 0.0, tm.effort_limit)
+        lo = np.clip(sat * (-1.0 - qd / tm.velocity_limit), -tm.effort_limit, 0.0)
+    hi = np.where(tm.explicit, hi, tm.effort_limit)
+    lo = np.where(tm.explicit, lo, -tm.effort_limit)
+    return np.clip(tau, lo, hi)

@@ -1,0 +1,166 @@
+"""The native-MuJoCo twin: the same task as the Isaac Lab env (consistency), falls priced, bad inputs named."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from test_tasks import run_scenario
+
+from trirl_isaac.motion.features import RobotState, feature_dim
+from trirl_isaac.robots import GO2
+from trirl_isaac.spec import IMITATION
+from trirl_isaac.twin import TwinEnv, pd_torque
+
+
+@pytest.mark.parametrize("task", ["TRIRL-Go2-Walk", "TRIRL-G1-Walk"])
+def test_twin_is_the_isaac_task(task: str, tmp_path) -> None:
+    """Same clip states in both simulators: equal observations, features, metadata and torques for an action."""
+    r = run_scenario("twin", task, tmp_path)
+    assert r["policy_shape"][0] == r["policy_shape"][1]
+    for term, d in r["policy_term_diff"].items():
+        assert d < 1e-5, f"policy term {term} differs by {d}"
+    assert r["critic_max_diff"] < 1e-5
+    assert r["disc_max_diff"] < 1e-5 * max(1.0, r["disc_scale"])
+    assert r["joint_names_equal"] and r["default_pos_diff"] == 0.0 and r["stiffness_diff"] == 0.0
+    assert all(r["metadata_equal"].values()), r["metadata_equal"]
+    assert r["control_dt"][0] == pytest.approx(r["control_dt"][1])
+    assert r["max_episode_length"][0] == r["max_episode_length"][1]
+    assert r["torque_twin_vs_written"] < 1e-4
+    assert r["torque_scale"] > 1.0  # the random action does load the joints
+    if r["native_actuators"]:
+        # Newton's DC motors evaluate the same PD + saturation implicitly, at the step's end state
+        assert r["torque_diff_end_state"] < 0.1 * r["torque_scale"], r
+    else:
+        assert r["torque_diff_written_state"] < 1e-3 * r["torque_scale"], r
+
+
+def test_twin_layout_follows_the_spec() -> None:
+    env = TwinEnv("TRIRL-Go2-Walk", 3, play=True)
+    obs = env.get_observations()
+    j, b = len(GO2.joint_names), len(GO2.key_bodies)
+    sizes = {"base_ang_vel": 3, "projected_gravity": 3, "joint_pos": j, "joint_vel": j, "actions": j}
+    assert obs["policy"].shape == (3, sum(sizes[t] for t in IMITATION.policy_terms))
+    assert obs["discriminator"].shape == (3, feature_dim(j, b))
+    assert env.motion_library.feature_dim == 2 * obs["discriminator"].shape[1]
+    assert env.max_episode_length == 500 and env.step_dt == pytest.approx(0.02)
+    # play mode: no noise, so two reads of the same state agree; training mode adds the spec's noise
+    assert torch.equal(env.get_observations()["policy"], obs["policy"])
+    noisy = TwinEnv("TRIRL-Go2-Walk", 3, play=False)
+    noisy.set_state(env.robot_state())
+    diff = (noisy.get_observations()["policy"] - obs["policy"]).abs()
+    assert 0.0 < diff[:, 0:3].max() <= IMITATION.policy_noise["base_ang_vel"] + 1e-6
+    assert diff[:, -j:].max() == 0.0  # last actions carry no noise
+
+
+def test_twin_state_round_trip_and_targets() -> None:
+    env = TwinEnv("TRIRL-G1-Walk", 2, play=True)
+    state, _, _ = env.motion_library.sample_states(2)
+    env.set_state(state)
+    got = env.robot_state()
+    for field in ("root_pos_w", "root_lin_vel_w", "root_ang_vel_w", "joint_pos", "joint_vel"):
+        assert torch.allclose(getattr(got, field), getattr(state, field), atol=1e-5), field
+    # the clip's bodies are interpolated between frames, the twin's come from forward kinematics
+    assert torch.allclose(got.key_body_pos_w, state.key_body_pos_w, atol=1e-3)
+    # zero action = default pose targets; a PD torque pulls towards them
+    q = env.tm.default_joint_pos + 0.1
+    tau = pd_torque(env.tm, env.tm.default_joint_pos[None], q[None], np.zeros((1, len(q))))
+    assert (tau < 0).all()
+
+
+def test_dc_motor_saturation_shrinks_with_speed() -> None:
+    tm = TwinEnv("TRIRL-Go2-Walk", 1).tm
+    target = tm.default_joint_pos[None] + 10.0  # far: the PD asks for more than the motor has
+    slow = pd_torque(tm, target, tm.default_joint_pos[None], np.zeros((1, 12)))
+    fast = pd_torque(tm, target, tm.default_joint_pos[None], 0.5 * tm.velocity_limit[None])
+    assert np.allclose(slow, tm.effort_limit)
+    assert np.allclose(fast, 0.5 * tm.effort_limit, atol=1e-3 * tm.effort_limit.max())
+
+
+class ConstantReward:
+    """A frozen 'learned' reward of -1 everywhere, with the twin's metadata."""
+
+    def __init__(self, env: TwinEnv) -> None:
+        self.metadata = env.reward_metadata()
+        self.feature_dim = 2 * env.disc_dim
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return -torch.ones(x.shape[0])
+
+
+def discounted_return(env: TwinEnv, fall: bool, gamma: float = 0.99) -> tuple[float, int]:
+    """The discounted return of one episode from the default pose as the learner sees it (the absorbing step's
+    reward standing for its whole tail), and the episode's length."""
+    ret, disc = 0.0, 1.0
+    for t in range(env.max_episode_length + 2):
+        if fall and t == 0:  # knock the robot over: base on the ground
+            s = env.robot_state()
+            s.root_pos_w[:, 2] = 0.05
+            env.set_state(s)
+        _, r, done, extras = env.step(torch.zeros(1, env.num_actions))
+        ret += disc * float(r[0])
+        disc *= gamma
+        if bool(done[0]):
+            return ret, t + 1
+    raise AssertionError("the episode did not end")
+
+
+@pytest.mark.parametrize("absorbing", [False, True])
+def test_falls_are_not_rewarded_with_absorbing_states(absorbing: bool) -> None:
+    """Under a reward negative everywhere, falling at once must not beat standing: with absorbing states it
+    costs the absorbing tail; without them (the old behaviour) ending early is cheaper, which this also shows."""
+    returns = {}
+    for fall in (False, True):
+        env = TwinEnv("TRIRL-Go2-Walk", 1, play=True, absorbing=absorbing, default_pose_share=1.0)
+        env.install_frozen_reward(ConstantReward(env), gamma=0.99)
+        returns[fall] = discounted_return(env, fall)
+    (stand, stand_len), (fell, fell_len) = returns[False], returns[True]
+    assert stand_len == env.max_episode_length and fell_len <= 2
+    if absorbing:
+        assert fell < stand - 0.5  # -100 (the whole tail at -1) against -99.3 for 500 steps at -1
+        assert fell == pytest.approx(-1.0 / (1.0 - 0.99), rel=1e-6)
+    else:
+        assert fell > stand  # the flaw the absorbing state removes
+
+
+def test_absorbing_twin_marks_the_tail_and_pads_expert_rows() -> None:
+    env = TwinEnv("TRIRL-Go2-Walk", 2, absorbing=True, default_pose_share=1.0)
+    x = env.expert_sampler.sample(5)
+    f = feature_dim(12, 4)
+    assert x.shape == (5, 2 * (f + 1)) and (x[:, f] == 0).all() and (x[:, -1] == 0).all()
+    s = env.robot_state()
+    s.root_pos_w[0, 2] = 0.05
+    env.set_state(s)
+    obs, _, done, extras = env.step(torch.zeros(2, 12))
+    assert not done.any() and not extras["absorbing"].any()
+    assert extras["final_obs"]["discriminator"][0, -1] == 1.0 and obs["discriminator"][0, -1] == 1.0
+    obs, _, done, extras = env.step(torch.randn(2, 12))
+    assert done.tolist() == [1, 0] and extras["absorbing"].tolist() == [True, False]
+    assert (extras["applied_actions"][0] == 0).all()
+    assert "+absorbing" in env.reward_metadata()["disc_features"]
+
+
+def test_twin_bad_inputs_are_named(tmp_path) -> None:
+    with pytest.raises(ValueError, match="unknown twin task"):
+        TwinEnv("TRIRL-Go3-Walk", 1)
+    with pytest.raises(Exception, match="robot"):
+        TwinEnv("TRIRL-Go2-Walk", 1, motion_files=["g1_walk.h5"])
+    env = TwinEnv("TRIRL-Go2-Walk", 2)
+    with pytest.raises(ValueError, match="actions of shape"):
+        env.step(torch.zeros(2, 11))
+    other = ConstantReward(env)
+    other.metadata = dict(other.metadata, robot="g1")
+    with pytest.raises(ValueError, match="robot differs"):
+        env.install_frozen_reward(other, source="g1_reward.pt")
+    short = ConstantReward(env)
+    short.feature_dim -= 2
+    with pytest.raises(ValueError, match="features"):
+        env.install_frozen_reward(short, source="short.pt")
+
+
+def test_state_dataclass_is_the_motion_one() -> None:
+    env = TwinEnv("TRIRL-Go2-Walk", 1)
+    assert isinstance(env.robot_state(), RobotState)
+    assert math.isclose(env.spec.control_dt, IMITATION.control_dt)
