@@ -147,6 +147,29 @@ def test_train_with_video_then_play_headless(tmp_path) -> None:
         assert f.attrs["robot"] == "go2"
     assert "ONNX vs torch max |diff|" in out
 
+    # sim2sim: the exported policy in the MuJoCo twin, from policy.json and the MJCF only (no Isaac Lab import)
+    before = {p.name: p.stat().st_mtime_ns for p in exported.iterdir()}
+    out = script("sim2sim.py", str(exported), "--num_envs", "2", "--steps", "15", "--video", "auto")
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["isaaclab_imported"] is False and result["task"] == "TRIRL-Go2-Walk"
+    assert 0.0 <= result["survival"] <= 1.0 and len(result["duty_factor"]) == 4
+    (sim_clip,) = load_motion_file(result["clip_file"], None)
+    assert sim_clip.num_frames >= 2 and sim_clip.fps == 50.0
+    assert result["video"].endswith(".mp4") or "video_error" in result
+    if result["video"].endswith(".mp4"):
+        frames = [np.asarray(f) for f in imageio.get_reader(result["video"])]
+        assert len(frames) == sim_clip.num_frames and frames[0].std() > 5.0
+    assert all(p.stat().st_mtime_ns == before[p.name] for p in exported.iterdir() if p.name in before)
+    bad = tmp_path / "bad_export"
+    bad.mkdir()
+    for name in ("policy.onnx", "policy.json"):
+        (bad / name).write_bytes((exported / name).read_bytes())
+    meta = json.loads((bad / "policy.json").read_text())
+    meta["joint_names"][3] = "FL_knee_of_another_robot"
+    (bad / "policy.json").write_text(json.dumps(meta))
+    out = script("sim2sim.py", str(bad), "--num_envs", "1", "--steps", "2", expect_ok=False)
+    assert "joint_names[3] is 'FL_knee_of_another_robot'" in out
+
 
 def test_render_mode_resolution(monkeypatch, capsys) -> None:
     from trirl_isaac.tasks.imitation import viewer_video

@@ -119,6 +119,11 @@ class TwinEnv(VecEnv):
         self.disc_dim = 2 * j + 10 + 3 * len(self.robot.key_bodies) + int(absorbing)
         self.last_torque = np.zeros((num_envs, j))
         self._base_com = self.model.body_ipos[self.tm.base_body].copy()
+        feet = [mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, f) for f in self.robot.feet]
+        self._foot_of_geom = np.stack([self.model.geom_bodyid == f for f in feet], axis=1)  # (ngeom, F)
+        self._foot_geom_any = self._foot_of_geom.any(axis=1)
+        self.foot_contact = np.zeros((num_envs, len(feet)), dtype=bool)
+        """(N, F) foot contacts at the end of the last policy step (gait statistics, air-time rewards)."""
         self._reset(np.arange(num_envs))
         self._disc = self._disc_features()
 
@@ -258,7 +263,7 @@ class TwinEnv(VecEnv):
         g = self._gather()
         return pd_torque(self.tm, targets, g["joint_pos"], g["joint_vel"])
 
-    def _physics_step(self, record_contacts: bool) -> np.ndarray:
+    def _physics_step(self, record_contacts: bool, last: bool) -> np.ndarray:
         tm = self.tm
         torque = self.joint_torques(self._targets)
         self.last_torque = torque
@@ -268,17 +273,36 @@ class TwinEnv(VecEnv):
             mujoco.mj_step(self.model, d)
             if record_contacts and d.ncon:
                 touched[i] = self._termination_contact(d)
+            if last:
+                self.foot_contact[i] = self._foot_contact(d)
         return touched
 
-    def _termination_contact(self, d: mujoco.MjData) -> bool:
+    def _contact_forces(self, d: mujoco.MjData, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Contacts touching a geom of ``mask``: (contact ids, force norms)."""
         geoms = d.contact.geom[: d.ncon]
-        hit = np.nonzero(self.tm.termination_geom[geoms].any(axis=1))[0]
+        hit = np.nonzero(mask[geoms].any(axis=1))[0]
         force = np.zeros(6)
-        for c in hit:
+        norms = np.zeros(len(hit))
+        for k, c in enumerate(hit):
             mujoco.mj_contactForce(self.model, d, int(c), force)
-            if np.linalg.norm(force[:3]) > self.spec.contact_threshold:
-                return True
-        return False
+            norms[k] = np.linalg.norm(force[:3])
+        return hit, norms
+
+    def _termination_contact(self, d: mujoco.MjData) -> bool:
+        _, norms = self._contact_forces(d, self.tm.termination_geom)
+        return bool((norms > self.spec.contact_threshold).any())
+
+    def _foot_contact(self, d: mujoco.MjData) -> np.ndarray:
+        """(F,) whether each foot presses on anything with more than the contact threshold."""
+        out = np.zeros(len(self.robot.feet), dtype=bool)
+        if d.ncon == 0:
+            return out
+        hit, norms = self._contact_forces(d, self._foot_geom_any)
+        geoms = d.contact.geom[hit]
+        for c, n in zip(geoms, norms):
+            if n > self.spec.contact_threshold:
+                out |= self._foot_of_geom[c].any(axis=0)
+        return out
 
     def fallen(self, contact: np.ndarray) -> np.ndarray:
         """Fall terminations of the Isaac Lab task: termination-body contact, base too low, tilted too far."""
@@ -298,7 +322,8 @@ class TwinEnv(VecEnv):
         self._targets = self.tm.default_joint_pos + self.spec.action_scale * self.actions.numpy().astype(np.float64)
         contact = np.zeros(self.num_envs, dtype=bool)
         for k in range(self.spec.decimation):
-            contact |= self._physics_step(record_contacts=k >= self.spec.decimation - self.spec.contact_history)
+            record = k >= self.spec.decimation - self.spec.contact_history
+            contact |= self._physics_step(record_contacts=record, last=k == self.spec.decimation - 1)
         self.episode_length_buf += 1
         s = self._disc
         s_next = self._disc_features()
@@ -373,6 +398,36 @@ class TwinEnv(VecEnv):
         self.frozen = True
         self.reward_gamma = float(gamma)
         self.reward_is_learned_reward = False
+
+    def observation_layout(self) -> list[dict[str, Any]]:
+        """The policy observation's terms as ``policy.json`` lists them: name, start, size."""
+        terms = self.observation_terms()
+        layout, start = [], 0
+        for name in self.spec.policy_terms:
+            size = int(terms[name].shape[-1])
+            layout.append({"term": name, "start": start, "size": size})
+            start += size
+        return layout
+
+    def deployment_metadata(self) -> dict[str, Any]:
+        """What ``policy.json`` holds, as the Isaac Lab task exports it (see ``tasks.imitation.export``)."""
+        from trirl_isaac.tasks.imitation.export import actuator_metadata
+
+        layout = self.observation_layout()
+        return {
+            "task_cfg": self.task.env_cfg,
+            "robot": self.robot.name,
+            "joint_names": list(self.robot.joint_names),
+            "default_joint_pos": self.tm.default_joint_pos.tolist(),
+            "action": {"type": "joint_position_offset", "scale": self.spec.action_scale, "offset": "default_joint_pos"},
+            "observation": {
+                "size": sum(e["size"] for e in layout),
+                "layout": layout,
+                "notes": "joint_pos/vel relative to defaults",
+            },
+            "control_dt": self.step_dt,
+            **actuator_metadata(self.robot.name),
+        }
 
     def close(self) -> None:
         """Nothing to release (MuJoCo data are freed with the env)."""

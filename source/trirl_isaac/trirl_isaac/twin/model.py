@@ -75,6 +75,7 @@ def build_twin_model(robot: Robot, spec: ImitationSpec = IMITATION) -> TwinModel
     floor.size = [0.0, 0.0, 0.05]
     floor.friction = [FLOOR_FRICTION, 0.005, 0.0001]
     floor.condim = 3
+    floor.rgba = [0.55, 0.6, 0.65, 1.0]
     floor.contype = floor.conaffinity = 1
     j = len(robot.joint_names)
     kp, kd, eff, vlim = (np.zeros(j) for _ in range(4))

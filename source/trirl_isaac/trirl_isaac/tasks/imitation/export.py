@@ -10,8 +10,36 @@ import numpy as np
 import torch
 
 
+def actuator_metadata(robot_name: str) -> dict[str, Any]:
+    """PD gains and limits per joint from the robot module (the source of the articulation's actuator config;
+    Isaac Lab zeroes the simulator's joint stiffness for explicit actuators such as the Go2's DC motors)."""
+    from trirl_isaac.robots import ROBOTS
+
+    robot = ROBOTS[robot_name]
+    groups = [robot.actuator_of(j) for j in robot.joint_names]
+
+    def per_joint(attr: str) -> list[float | None]:
+        return [robot.per_joint(getattr(g, attr), (j,))[0] for g, j in zip(groups, robot.joint_names)]
+
+    return {
+        "stiffness": per_joint("stiffness"),
+        "damping": per_joint("damping"),
+        "effort_limit": per_joint("effort_limit"),
+        "velocity_limit": [
+            robot.per_joint(g.velocity_limit, (j,))[0] if g.velocity_limit is not None else None
+            for g, j in zip(groups, robot.joint_names)
+        ],
+        "actuator": ["dc_motor" if g.velocity_limit is not None else "implicit_pd" for g in groups],
+    }
+
+
 def deployment_metadata(vec_env) -> dict[str, Any]:
-    """Joint names and order, default joint positions, action scale, observation layout, control dt, PD gains."""
+    """Joint names and order, default joint positions, action scale, observation layout, control dt, PD gains.
+
+    An env with its own ``deployment_metadata()`` (the MuJoCo twin) describes itself; an Isaac Lab env is read."""
+    own = getattr(vec_env, "deployment_metadata", None)
+    if callable(own):
+        return own()
     env = vec_env.unwrapped
     robot = env.scene["robot"]
     om = env.observation_manager
@@ -31,8 +59,7 @@ def deployment_metadata(vec_env) -> dict[str, Any]:
         "action": {"type": "joint_position_offset", "scale": float(action_cfg.scale), "offset": "default_joint_pos"},
         "observation": {"size": start, "layout": layout, "notes": "joint_pos/vel relative to defaults"},
         "control_dt": float(env.step_dt),
-        "stiffness": robot.data.joint_stiffness.torch[0].tolist(),
-        "damping": robot.data.joint_damping.torch[0].tolist(),
+        **actuator_metadata(env.cfg.robot_name),
     }
 
 

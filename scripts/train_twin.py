@@ -1,0 +1,58 @@
+"""Train in the native-MuJoCo twin of a TRIRL task (CPU-fast): TRIRL, plain PPO on a learned reward, or the expert.
+
+    python scripts/train_twin.py --task TRIRL-Go2-Walk --mode expert --iterations 1500 --num_envs 64
+    python scripts/train_twin.py --task TRIRL-Go2-Walk --iterations 1500            # TRIRL on the task's clip
+    python scripts/train_twin.py --task TRIRL-Go2-Walk --mode retrain --reward logs/twin/.../reward.pt
+
+Agents are the Isaac Lab tasks' own settings; see trirl_isaac.twin.train. Writes checkpoints, reward.pt (TRIRL) and
+summary.json (gait every --eval_every iterations: survival, forward speed and duty factors against the clip's) to
+--log_dir (default logs/twin/<task>/<mode>_<time>; never an existing folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from trirl_isaac.twin.train import MODES, train
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--task", default="TRIRL-Go2-Walk")
+    p.add_argument("--mode", default="trirl", choices=MODES)
+    p.add_argument("--iterations", type=int, default=100)
+    p.add_argument("--num_envs", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--reward", default=None, help="learned reward file (--mode retrain)")
+    p.add_argument("--eval_every", type=int, default=50)
+    p.add_argument("--eval_envs", type=int, default=16)
+    p.add_argument("--resume", default=None, help="checkpoint to continue from")
+    p.add_argument("--log_dir", default=None)
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    log_dir = args.log_dir or os.path.join(
+        "logs", "twin", args.task, f"{args.mode}_{time.strftime('%Y-%m-%d_%H-%M-%S')}"
+    )
+    if os.path.exists(log_dir) and os.listdir(log_dir):
+        raise SystemExit(f"--log_dir {log_dir} exists and is not empty: choose a new folder (nothing is overwritten)")
+    train(
+        args.task,
+        args.mode,
+        args.iterations,
+        args.num_envs,
+        args.seed,
+        log_dir,
+        args.reward,
+        args.eval_every,
+        args.eval_envs,
+        args.resume,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Training in the MuJoCo twin: TRIRL on a task's clips, plain PPO on a frozen learned reward, or the Go2 expert.
+
+The agents are the Isaac Lab tasks' own (``rsl_rl_cfg_entry_point`` for TRIRL, ``rsl_rl_ppo_cfg_entry_point`` for
+re-optimising a reward; Isaac Lab's flat Go2 PPO runner for the expert), so a run in the twin is the run a user
+would start in Isaac Lab, on a simulator that is fast on a CPU. :func:`gait_report` measures what a gait is judged
+by: survival of full episodes, forward speed against the clip's, and each foot's duty factor against the clip's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+MODES = ("trirl", "retrain", "expert")
+
+
+def agent_config(task: str, mode: str) -> dict[str, Any]:
+    """The rsl_rl runner config (a dict) of ``task`` for ``mode``: the Isaac Lab task's own agent settings."""
+    import gymnasium as gym
+    from isaaclab.utils import to_dict
+    from isaaclab_rl.rsl_rl import handle_deprecated_rsl_rl_cfg
+    from rsl_rl.utils import resolve_callable
+
+    import trirl_isaac.tasks  # noqa: F401  (registers the TRIRL-* tasks)
+    from trirl_isaac.tasks.launch import RSL_RL_VERSION
+
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if mode == "expert":
+        from isaaclab_tasks.core.velocity.config.go2.agents.rsl_rl_ppo_cfg import UnitreeGo2FlatPPORunnerCfg
+
+        cfg = UnitreeGo2FlatPPORunnerCfg()
+        cfg.experiment_name = "go2_velocity_expert_twin"
+        cfg.obs_groups = {"actor": ["policy"], "critic": ["critic"]}
+    else:
+        entry = "rsl_rl_cfg_entry_point" if mode == "trirl" else "rsl_rl_ppo_cfg_entry_point"
+        cfg = resolve_callable(gym.spec(task).kwargs[entry])()
+    cfg.device = "cpu"
+    return to_dict(handle_deprecated_rsl_rl_cfg(cfg, RSL_RL_VERSION))
+
+
+def make_twin(task: str, mode: str, num_envs: int, seed: int, play: bool = False):
+    """The twin for ``mode``: absorbing falls for learned rewards, the velocity reward for the expert."""
+    from trirl_isaac.twin import TwinEnv
+    from trirl_isaac.twin.expert import VelocityReward
+
+    if mode == "expert":
+        return TwinEnv(task, num_envs, seed=seed, play=play, task_reward=VelocityReward(), default_pose_share=1.0)
+    return TwinEnv(task, num_envs, seed=seed, play=play, absorbing=True)
+
+
+def clip_gait(env, frames: int = 4096) -> dict[str, Any]:
+    """The clip's forward speed and per-foot duty factor (foot low: within 1.5 cm of its lowest height)."""
+    from trirl_isaac.motion.features import quat_rotate_inverse
+
+    lib = env.motion_library
+    state, _, _ = lib.sample_states(frames)
+    speed = quat_rotate_inverse(state.root_quat_w, state.root_lin_vel_w)[:, 0]
+    feet = [lib.key_body_names.index(f) for f in env.robot.feet if f in lib.key_body_names]
+    z = state.key_body_pos_w[:, feet, 2]
+    low = z <= z.min(dim=0).values + 0.015
+    return {"forward_speed": float(speed.mean()), "duty_factor": low.float().mean(dim=0).tolist()}
+
+
+@torch.no_grad()
+def gait_report(env, policy, steps: int | None = None) -> dict[str, Any]:
+    """Run ``policy`` (obs -> actions) once through an episode in every env (play mode) and measure the gait.
+
+    survival: share of envs whose first episode lasted the full episode; forward_speed: mean base-frame forward
+    speed over the steps the robots were up; duty_factor: per foot, the share of those steps in contact."""
+    steps = env.max_episode_length if steps is None else steps
+    obs = env.get_observations()
+    alive = np.ones(env.num_envs, dtype=bool)
+    speed, contact, counted = [], [], []
+    for _ in range(steps):
+        obs, _, done, extras = env.step(policy(obs))
+        up = alive.copy()
+        speed.append(extras["final_obs"]["critic"][:, 0].numpy())
+        contact.append(env.foot_contact.copy())
+        counted.append(up)
+        ended = done.numpy().astype(bool) & ~extras["time_outs"].numpy().astype(bool)
+        alive &= ~ended
+    counted = np.array(counted)
+    speed = np.array(speed)[counted]
+    contact = np.array(contact)[counted]
+    return {
+        "survival": float(alive.mean()),
+        "forward_speed": float(speed.mean()) if speed.size else 0.0,
+        "duty_factor": contact.mean(axis=0).tolist() if contact.size else [],
+        "envs": env.num_envs,
+        "steps": steps,
+    }
+
+
+def compare(report: dict[str, Any], clip: dict[str, Any]) -> dict[str, Any]:
+    """The issue's targets: >= 90% survival, speed within 15% of the clip's, duty factors within 0.15 of the clip's."""
+    speed_err = abs(report["forward_speed"] - clip["forward_speed"]) / max(abs(clip["forward_speed"]), 1e-6)
+    duty_err = float(np.max(np.abs(np.array(report["duty_factor"]) - np.array(clip["duty_factor"]))))
+    return {
+        "speed_rel_error": speed_err,
+        "duty_factor_max_error": duty_err,
+        "meets": bool(report["survival"] >= 0.9 and speed_err <= 0.15 and duty_err <= 0.15),
+    }
+
+
+def train(
+    task: str,
+    mode: str,
+    iterations: int,
+    num_envs: int,
+    seed: int,
+    log_dir: str,
+    reward_path: str | None = None,
+    eval_every: int = 50,
+    eval_envs: int = 16,
+    resume: str | None = None,
+) -> dict[str, Any]:
+    """Train in the twin, evaluating the gait every ``eval_every`` iterations; writes ``summary.json``."""
+    from rsl_rl.runners import OnPolicyRunner
+
+    from trirl_isaac.algo.reward import LearnedReward
+    from trirl_isaac.algo.runner import TrirlRunner
+
+    torch.manual_seed(seed)
+    os.makedirs(log_dir, exist_ok=True)
+    cfg = agent_config(task, mode)
+    cfg["seed"] = seed
+    env = make_twin(task, mode, num_envs, seed)
+    if mode == "retrain":
+        if reward_path is None:
+            raise ValueError("mode 'retrain' needs a learned reward file")
+        env.install_frozen_reward(LearnedReward.load(reward_path), source=reward_path, gamma=cfg["algorithm"]["gamma"])
+    runner_cls = TrirlRunner if mode == "trirl" else OnPolicyRunner
+    runner = runner_cls(env, cfg, log_dir=log_dir, device="cpu")
+    if resume:
+        runner.load(resume)
+    probe = make_twin(task, mode, eval_envs, seed + 1000, play=True)
+    clip = clip_gait(probe)
+    policy = runner.get_inference_policy(device="cpu")
+    curve, t0, env_steps = [], time.time(), 0
+    done_iters = 0
+    while done_iters < iterations:
+        chunk = min(eval_every, iterations - done_iters)
+        runner.learn(chunk, init_at_random_ep_len=done_iters == 0 and resume is None)
+        done_iters += chunk
+        env_steps += chunk * num_envs * cfg["num_steps_per_env"]
+        probe = make_twin(task, mode, eval_envs, seed + 1000, play=True)
+        report = gait_report(probe, policy)
+        point = {"iteration": done_iters, "env_steps": env_steps, "wall_s": time.time() - t0, **report}
+        point.update(compare(report, clip))
+        curve.append(point)
+        print(
+            f"[twin {task} {mode}] it {done_iters} steps {env_steps} {point['wall_s']:.0f}s survival "
+            f"{report['survival']:.2f} speed {report['forward_speed']:.2f} (clip {clip['forward_speed']:.2f}) duty "
+            f"{np.round(report['duty_factor'], 2).tolist()} (clip {np.round(clip['duty_factor'], 2).tolist()})",
+            flush=True,
+        )
+    runner.save(os.path.join(log_dir, f"model_{done_iters}.pt"))
+    if mode == "trirl":
+        runner.alg.reward.save(os.path.join(log_dir, "reward.pt"))
+    summary = {"task": task, "mode": mode, "seed": seed, "num_envs": num_envs, "clip": clip, "curve": curve}
+    first = next((p for p in curve if p["meets"]), None)
+    summary["first_meeting_targets"] = first
+    with open(os.path.join(log_dir, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    return summary
