@@ -43,8 +43,9 @@ def test_twin_layout_follows_the_spec() -> None:
     j, b = len(GO2.joint_names), len(GO2.key_bodies)
     sizes = {"base_ang_vel": 3, "projected_gravity": 3, "joint_pos": j, "joint_vel": j, "actions": j}
     assert obs["policy"].shape == (3, sum(sizes[t] for t in IMITATION.policy_terms))
-    assert obs["discriminator"].shape == (3, feature_dim(j, b))
-    assert env.motion_library.feature_dim == 2 * obs["discriminator"].shape[1]
+    assert env.absorbing is IMITATION.absorbing_falls  # the Isaac Lab tasks' default
+    assert obs["discriminator"].shape == (3, feature_dim(j, b) + int(env.absorbing))
+    assert env.expert_sampler.feature_dim == 2 * obs["discriminator"].shape[1]
     assert env.max_episode_length == 500 and env.step_dt == pytest.approx(0.02)
     # play mode: no noise, so two reads of the same state agree; training mode adds the spec's noise
     assert torch.equal(env.get_observations()["policy"], obs["policy"])
@@ -164,3 +165,41 @@ def test_state_dataclass_is_the_motion_one() -> None:
     env = TwinEnv("TRIRL-Go2-Walk", 1)
     assert isinstance(env.robot_state(), RobotState)
     assert math.isclose(env.spec.control_dt, IMITATION.control_dt)
+
+
+def test_isaac_task_falls_lead_to_the_absorbing_state(tmp_path) -> None:
+    """The Isaac Lab task prices a fall like the twin: (s, absorbing), then (absorbing, absorbing) with the tail."""
+    r = run_scenario("falls", "TRIRL-Go2-Walk", tmp_path)
+    assert r["absorbing_falls"]
+    s0, s1, s2 = r["step0"], r["step1"], r["step2"]
+    assert s0["done"] == [0, 0] and s0["disc_flag"] == [1.0, 0.0] and s0["reward"] == [-1.0, -1.0]
+    assert s1["done"] == [1, 0] and s1["absorbing"] == [True, False] and s1["final_disc_flag"][0] == 1.0
+    assert s1["reward"][0] == pytest.approx(-100.0) and s1["reward"][1] == -1.0
+    assert s2["disc_flag"] == [0.0, 0.0] and s2["done"] == [0, 0]  # the new episode starts outside it
+
+
+@pytest.mark.parametrize("mode", ["trirl", "expert"])
+def test_train_in_the_twin_end_to_end(mode: str, tmp_path) -> None:
+    """scripts/train_twin.py's library path with a tiny budget: trains, evaluates the gait, saves; then the TRIRL
+    reward is re-optimised by plain PPO (mode retrain) and the policy exports and runs in sim2sim."""
+    import json
+
+    from trirl_isaac.twin.train import train
+
+    out = tmp_path / mode
+    summary = train("TRIRL-Go2-Walk", mode, iterations=2, num_envs=4, seed=0, log_dir=str(out), eval_every=1,
+                    eval_envs=2)  # fmt: skip
+    assert [p["iteration"] for p in summary["curve"]] == [1, 2]
+    point = summary["curve"][-1]
+    assert 0.0 <= point["survival"] <= 1.0 and len(point["duty_factor"]) == 4 and "meets" in point
+    assert summary["clip"]["forward_speed"] == pytest.approx(1.0, abs=0.05)  # the go2_walk clip trots at 1 m/s
+    assert (out / "model_2.pt").is_file()
+    assert json.loads((out / "summary.json").read_text())["mode"] == mode
+    if mode != "trirl":
+        return
+    assert (out / "reward.pt").is_file()
+    retrain = train("TRIRL-Go2-Walk", "retrain", iterations=1, num_envs=4, seed=0, log_dir=str(tmp_path / "re"),
+                    reward_path=str(out / "reward.pt"), eval_every=1, eval_envs=2)  # fmt: skip
+    assert len(retrain["curve"]) == 1
+    with pytest.raises(ValueError, match="needs a learned reward"):
+        train("TRIRL-Go2-Walk", "retrain", 1, 4, 0, str(tmp_path / "none"))

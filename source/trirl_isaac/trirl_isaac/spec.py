@@ -33,6 +33,10 @@ class ImitationSpec:
     """Base tilt from upright (rad) that ends an episode."""
     contact_history: int = 3
     """Physics steps of contact history the contact termination looks at."""
+    absorbing_falls: bool = True
+    """Falls lead to an absorbing state (a flag after the discriminator features) whose learned reward is counted for
+    its whole infinite tail, instead of ending the episode for free (see :mod:`trirl_isaac.twin.env`)."""
+    """Physics steps of contact history the contact termination looks at."""
     policy_terms: tuple[str, ...] = ("base_ang_vel", "projected_gravity", "joint_pos", "joint_vel", "actions")
     """The policy observation, in order (what the real robot senses; the layout exported in policy.json)."""
     policy_noise: dict[str, float] = field(

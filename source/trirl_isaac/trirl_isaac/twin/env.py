@@ -12,11 +12,12 @@ Same task as the Isaac Lab env (:mod:`trirl_isaac.tasks.imitation`), from the sa
 * reward: the learned reward r(s, s') on the discriminator features (zero until one is installed), or, for an
   expert, a user-supplied ``task_reward`` function of the twin.
 
-With ``absorbing=True`` a fall is not the end of the world (DAC, Kostrikov et al. 2019): the discriminator features
-get a last "absorbing" flag, the falling step leads to the absorbing state (zeros, flag 1), and the next step,
-(absorbing, absorbing), ends the episode flagged in ``extras["absorbing"]``: a learner (TRIRL, or the frozen reward
-installed here) values it as r_abs / (1 - gamma), the absorbing state's whole tail. Under a log-ratio reward that is
-negative on most policy states, falling then costs what it should instead of ending the negative rewards early.
+With ``absorbing=True`` (the spec's default, as in the Isaac Lab tasks) a fall is not the end of the world (DAC,
+Kostrikov et al. 2019): the discriminator features get a last "absorbing" flag, the falling step leads to the
+absorbing state (zeros, flag 1), and the next step, (absorbing, absorbing), ends the episode flagged in
+``extras["absorbing"]``: a learner (TRIRL, or the frozen reward installed here) values it as r_abs / (1 - gamma),
+the absorbing state's whole tail. Under a log-ratio reward that is negative on most policy states, falling then
+costs what it should instead of ending the negative rewards early.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class TwinEnv(VecEnv):
         motion_files: list[str] | None = None,
         seed: int = 0,
         play: bool = False,
-        absorbing: bool = False,
+        absorbing: bool | None = None,
         task_reward: Callable[[TwinEnv], torch.Tensor] | None = None,
         default_pose_share: float | None = None,
         spec: ImitationSpec = IMITATION,
@@ -89,7 +90,8 @@ class TwinEnv(VecEnv):
         self.episode_length_buf = torch.zeros(num_envs, dtype=torch.long)
         self.step_dt = spec.control_dt
         self.play = play
-        self.absorbing = absorbing
+        self.absorbing = spec.absorbing_falls if absorbing is None else absorbing
+        absorbing = self.absorbing
         self.task_reward = task_reward
         self.default_pose_share = spec.default_pose_share if default_pose_share is None else default_pose_share
         if play and default_pose_share is None:
@@ -118,21 +120,22 @@ class TwinEnv(VecEnv):
         self._in_absorbing = np.zeros(num_envs, dtype=bool)
         self.disc_dim = 2 * j + 10 + 3 * len(self.robot.key_bodies) + int(absorbing)
         self.last_torque = np.zeros((num_envs, j))
+        self._cache: dict[str, np.ndarray] | None = None
         self._base_com = self.model.body_ipos[self.tm.base_body].copy()
-        feet = [mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, f) for f in self.robot.feet]
-        self._foot_of_geom = np.stack([self.model.geom_bodyid == f for f in feet], axis=1)  # (ngeom, F)
-        self._foot_geom_any = self._foot_of_geom.any(axis=1)
-        self.foot_contact = np.zeros((num_envs, len(feet)), dtype=bool)
+        self.foot_contact = np.zeros((num_envs, len(self.robot.feet)), dtype=bool)
         """(N, F) foot contacts at the end of the last policy step (gait statistics, air-time rewards)."""
         self._reset(np.arange(num_envs))
         self._disc = self._disc_features()
 
     # ------------------------------------------------------------------ state
     def _gather(self) -> dict[str, np.ndarray]:
+        """Every env's state as arrays, cached until the next physics step or state change."""
+        if self._cache is not None:
+            return self._cache
         tm = self.tm
         qpos = np.stack([d.qpos for d in self.datas])
         qvel = np.stack([d.qvel for d in self.datas])
-        return {
+        self._cache = {
             "root_pos": qpos[:, 0:3],
             "root_quat": qpos[:, 3:7],
             "root_lin_vel_w": qvel[:, 0:3],
@@ -141,6 +144,7 @@ class TwinEnv(VecEnv):
             "joint_vel": qvel[:, tm.dof_adr],
             "key_pos": np.stack([d.xpos[tm.key_bodies] for d in self.datas]),
         }
+        return self._cache
 
     def robot_state(self) -> RobotState:
         """The simulated state in the layout shared with motion clips (world = env frame, as in Isaac Lab)."""
@@ -160,6 +164,7 @@ class TwinEnv(VecEnv):
         """Put envs ``ids`` (default all) in ``state`` (joint positions as given, not clamped), then forward."""
         ids = np.arange(self.num_envs) if ids is None else np.asarray(ids)
         tm = self.tm
+        self._cache = None
         quat = state.root_quat_w / state.root_quat_w.norm(dim=-1, keepdim=True)
         ang_b = quat_rotate_inverse(quat, state.root_ang_vel_w)
         for k, i in enumerate(ids):
@@ -260,49 +265,31 @@ class TwinEnv(VecEnv):
     # ------------------------------------------------------------------ stepping
     def joint_torques(self, targets: np.ndarray) -> np.ndarray:
         """The torques (N, J) the actuators apply now for joint position ``targets`` (Isaac Lab's formulas)."""
-        g = self._gather()
-        return pd_torque(self.tm, targets, g["joint_pos"], g["joint_vel"])
+        if self._cache is not None:
+            q, qd = self._cache["joint_pos"], self._cache["joint_vel"]
+        else:
+            q = np.stack([d.qpos[self.tm.qpos_adr] for d in self.datas])
+            qd = np.stack([d.qvel[self.tm.dof_adr] for d in self.datas])
+        return pd_torque(self.tm, targets, q, qd)
 
     def _physics_step(self, record_contacts: bool, last: bool) -> np.ndarray:
         tm = self.tm
         torque = self.joint_torques(self._targets)
         self.last_torque = torque
-        touched = np.zeros(self.num_envs, dtype=bool)
+        ctrl = np.where(tm.explicit, torque, self._targets)
+        self._cache = None
         for i, d in enumerate(self.datas):
-            d.ctrl[tm.act_ids] = np.where(tm.explicit, torque[i], self._targets[i])
+            d.ctrl[tm.act_ids] = ctrl[i]
             mujoco.mj_step(self.model, d)
-            if record_contacts and d.ncon:
-                touched[i] = self._termination_contact(d)
-            if last:
-                self.foot_contact[i] = self._foot_contact(d)
-        return touched
-
-    def _contact_forces(self, d: mujoco.MjData, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Contacts touching a geom of ``mask``: (contact ids, force norms)."""
-        geoms = d.contact.geom[: d.ncon]
-        hit = np.nonzero(mask[geoms].any(axis=1))[0]
-        force = np.zeros(6)
-        norms = np.zeros(len(hit))
-        for k, c in enumerate(hit):
-            mujoco.mj_contactForce(self.model, d, int(c), force)
-            norms[k] = np.linalg.norm(force[:3])
-        return hit, norms
-
-    def _termination_contact(self, d: mujoco.MjData) -> bool:
-        _, norms = self._contact_forces(d, self.tm.termination_geom)
-        return bool((norms > self.spec.contact_threshold).any())
-
-    def _foot_contact(self, d: mujoco.MjData) -> np.ndarray:
-        """(F,) whether each foot presses on anything with more than the contact threshold."""
-        out = np.zeros(len(self.robot.feet), dtype=bool)
-        if d.ncon == 0:
-            return out
-        hit, norms = self._contact_forces(d, self._foot_geom_any)
-        geoms = d.contact.geom[hit]
-        for c, n in zip(geoms, norms):
-            if n > self.spec.contact_threshold:
-                out |= self._foot_of_geom[c].any(axis=0)
-        return out
+        if not (record_contacts or last):
+            return np.zeros(self.num_envs, dtype=bool)
+        sensors = np.stack([d.sensordata for d in self.datas])
+        if last:
+            self.foot_contact = np.linalg.norm(sensors[:, tm.foot_force_adr], axis=-1) > self.spec.contact_threshold
+        if not record_contacts:
+            return np.zeros(self.num_envs, dtype=bool)
+        force = np.linalg.norm(sensors[:, tm.termination_force_adr], axis=-1)
+        return (force > self.spec.contact_threshold).any(axis=1)
 
     def fallen(self, contact: np.ndarray) -> np.ndarray:
         """Fall terminations of the Isaac Lab task: termination-body contact, base too low, tilted too far."""

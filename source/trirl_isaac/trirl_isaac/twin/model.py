@@ -58,6 +58,10 @@ class TwinModel:
     termination_geom: np.ndarray
     """(ngeom,) bool: geoms of the termination bodies (their contact ends an episode)."""
     floor_geom: int
+    termination_force_adr: np.ndarray
+    """(T, 3) sensordata indices of each termination body's net contact force."""
+    foot_force_adr: np.ndarray
+    """(F, 3) sensordata indices of each foot's net contact force."""
 
 
 def build_twin_model(robot: Robot, spec: ImitationSpec = IMITATION) -> TwinModel:
@@ -109,6 +113,15 @@ def build_twin_model(robot: Robot, spec: ImitationSpec = IMITATION) -> TwinModel
             act.biasprm = [0.0, -kp[i], -kd[i]] + [0.0] * 7
             act.forcelimited = True
             act.forcerange = [-eff[i], eff[i]]
+    # net contact force on each termination body and each foot, computed by MuJoCo (sensordata: found, force xyz)
+    contact_bodies = list(dict.fromkeys([*robot.termination_bodies, *robot.feet]))
+    for name in contact_bodies:
+        sen = ms.add_sensor()
+        sen.name = f"twin_contact_{name}"
+        sen.type = mujoco.mjtSensor.mjSENS_CONTACT
+        sen.objtype = mujoco.mjtObj.mjOBJ_BODY
+        sen.objname = name
+        sen.intprm = [3, 3, 1]  # data: found | force; reduce: netforce; one result
     model = ms.compile()
     jid = [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, n) for n in robot.joint_names]
     missing = [n for n, k in zip(robot.joint_names, jid) if k < 0]
@@ -144,7 +157,15 @@ def build_twin_model(robot: Robot, spec: ImitationSpec = IMITATION) -> TwinModel
         key_bodies=np.array([body(b) for b in robot.key_bodies]),
         termination_geom=np.isin(model.geom_bodyid, term_bodies),
         floor_geom=mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, "twin_floor"),
+        termination_force_adr=np.stack([force_adr(model, b) for b in robot.termination_bodies]),
+        foot_force_adr=np.stack([force_adr(model, b) for b in robot.feet]),
     )
+
+
+def force_adr(model: mujoco.MjModel, body: str) -> np.ndarray:
+    """sensordata indices (3,) of the net contact force on ``body`` (its twin contact sensor)."""
+    k = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SENSOR, f"twin_contact_{body}")
+    return model.sensor_adr[k] + 1 + np.arange(3)
 
 
 def pd_torque(tm: TwinModel, target: np.ndarray, q: np.ndarray, qd: np.ndarray) -> np.ndarray:

@@ -50,8 +50,10 @@ def make_twin(task: str, mode: str, num_envs: int, seed: int, play: bool = False
     from trirl_isaac.twin.expert import VelocityReward
 
     if mode == "expert":
-        return TwinEnv(task, num_envs, seed=seed, play=play, task_reward=VelocityReward(), default_pose_share=1.0)
-    return TwinEnv(task, num_envs, seed=seed, play=play, absorbing=True)
+        return TwinEnv(
+            task, num_envs, seed=seed, play=play, task_reward=VelocityReward(), default_pose_share=1.0, absorbing=False
+        )
+    return TwinEnv(task, num_envs, seed=seed, play=play)
 
 
 def clip_gait(env, frames: int = 4096) -> dict[str, Any]:

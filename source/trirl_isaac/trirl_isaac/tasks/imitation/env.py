@@ -12,7 +12,9 @@ from trirl_isaac.motion.kinematics import ROBOTS, Kinematics, resolve_mjcf
 from trirl_isaac.motion.library import MotionLibrary, MotionSource
 from trirl_isaac.motion.schema import load_motion_file
 from trirl_isaac.spec import MOTION_DIR, resolve_motion_path  # noqa: F401 (re-exported)
+from trirl_isaac.tasks.imitation import mdp
 from trirl_isaac.tasks.imitation.env_cfg import ImitationEnvCfg
+from trirl_isaac.twin.env import DISC_FEATURES, AbsorbingExpert
 
 
 def validate_motion_cfg(cfg: ImitationEnvCfg) -> None:
@@ -81,10 +83,10 @@ class ImitationEnv(ManagerBasedRLEnv):
             device=self.device,
             seed=cfg.seed,
         )
-        self.expert_sampler = self.motion_library
+        self.expert_sampler = AbsorbingExpert(self.motion_library) if cfg.absorbing_falls else self.motion_library
         self.clip_forward_velocity = mean_forward_velocity(self.motion_library)
         disc_dim = self.observation_manager.group_obs_dim["discriminator"][0]
-        if 2 * disc_dim != self.motion_library.feature_dim:
+        if 2 * disc_dim != self.expert_sampler.feature_dim:
             raise ValueError(
                 f"motion features ({self.motion_library.feature_dim}) do not match twice the discriminator "
                 f"observation ({disc_dim}); check motion.key_bodies against the robot"
@@ -101,13 +103,13 @@ class ImitationEnv(ManagerBasedRLEnv):
             "robot": self.cfg.robot_name,
             "joint_names": list(self.scene["robot"].joint_names),
             "key_bodies": list(self.cfg.motion.key_bodies),
-            "disc_features": "trirl_isaac.motion.features.discriminator_features:v1",
+            "disc_features": DISC_FEATURES + ("+absorbing" if self.cfg.absorbing_falls else ""),
             "task_cfg": type(self.cfg).__name__,
         }
 
     def install_frozen_reward(self, reward: LearnedReward, source: str = "reward", gamma: float = 0.99) -> None:
-        """Use a saved learned reward as this task's (fixed) reward, after checking it reads these features
-        (``gamma`` is part of the env contract; these tasks end episodes without absorbing states)."""
+        """Use a saved learned reward as this task's (fixed) reward, after checking it reads these features;
+        with ``absorbing_falls`` the (absorbing, absorbing) step returns its whole tail r / (1 - ``gamma``)."""
         try:
             check_reward_compatible(reward.metadata, self.reward_metadata())
         except ValueError as err:
@@ -117,8 +119,17 @@ class ImitationEnv(ManagerBasedRLEnv):
             raise ValueError(
                 f"{source}: the reward reads {reward.feature_dim} features, this task provides {2 * disc_dim}"
             )
-        self.set_learned_reward(reward)
+        self.reward_manager.get_term_cfg("learned").func.set_reward(reward, tail_gamma=float(gamma))
+        self.reward_is_learned_reward = False
 
     def set_learned_reward(self, reward) -> None:
         """Install the current learned reward in the reward manager's learned-reward term."""
         self.reward_manager.get_term_cfg("learned").func.set_reward(reward)
+
+    def step(self, action: torch.Tensor):
+        """Isaac Lab's step; with ``absorbing_falls`` ``extras["absorbing"]`` marks the (absorbing, absorbing) steps
+        (episode ends whose reward stands for the absorbing state's whole tail, priced by the learner)."""
+        out = super().step(action)
+        if self.cfg.absorbing_falls:
+            self.extras["absorbing"] = mdp.absorbing_flags(self)["step"].clone()
+        return out

@@ -138,18 +138,19 @@ class RewardsCfg:
 
 @configclass
 class TerminationsCfg:
-    """Time-out, falls (base contact / too low / tipped over)."""
+    """Time-out and falls (termination-body contact / base too low / tipped over); with ``absorbing_falls`` a fall
+    first leads to the absorbing state and the episode ends one step later (see ``mdp.fall``)."""
 
     time_out = DoneTerm(func=base_mdp.time_out, time_out=True)
-    base_contact = DoneTerm(
-        func=base_mdp.illegal_contact,
+    fall = DoneTerm(
+        func=mdp.fall,
         params={
             "sensor_cfg": SceneEntityCfg("contact_forces", body_names=MISSING),
             "threshold": IMITATION.contact_threshold,
+            "minimum_height": MISSING,
+            "limit_angle": IMITATION.limit_angle,
         },
     )
-    base_too_low = DoneTerm(func=mdp.base_too_low, params={"minimum_height": MISSING})
-    bad_orientation = DoneTerm(func=mdp.bad_orientation, params={"limit_angle": IMITATION.limit_angle})
 
 
 @configclass
@@ -179,6 +180,8 @@ class ImitationEnvCfg(ManagerBasedRLEnvCfg):
     rewards: RewardsCfg = RewardsCfg()
     terminations: TerminationsCfg = TerminationsCfg()
     motion: MotionCfg = MotionCfg()
+    absorbing_falls: bool = IMITATION.absorbing_falls
+    """Falls lead to an absorbing state priced by the learned reward (a flag column after the features)."""
     robot_name: str = MISSING
     """Robot id ("g1", "go2"): motion files must be for it, its MJCF gives clip kinematics, rewards store it."""
 
@@ -200,8 +203,8 @@ class ImitationEnvCfg(ManagerBasedRLEnvCfg):
         self.observations.discriminator.features.params["asset_cfg"] = asset
         self.observations.critic.disc.params["asset_cfg"] = asset
         self.rewards.learned.params["asset_cfg"] = asset
-        self.terminations.base_contact.params["sensor_cfg"] = SceneEntityCfg("contact_forces", body_names=base_bodies)
-        self.terminations.base_too_low.params["minimum_height"] = minimum_height
+        self.terminations.fall.params["sensor_cfg"] = SceneEntityCfg("contact_forces", body_names=base_bodies)
+        self.terminations.fall.params["minimum_height"] = minimum_height
 
     def play_mode(self):
         """Fewer envs, no noise, episodes from clip frames only."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import isaaclab.envs.mdp as base_mdp
 import torch
 from isaaclab.assets import Articulation
 from isaaclab.managers import ManagerTermBase, RewardTermCfg, SceneEntityCfg
@@ -44,10 +45,53 @@ def robot_state(env: ImitationEnv, asset_cfg: SceneEntityCfg) -> RobotState:
     )
 
 
+def absorbing_flags(env: ImitationEnv) -> dict[str, torch.Tensor]:
+    """Per-env absorbing-state flags (created on first use, while the managers are built):
+    ``in``: the env sits in the absorbing state (it fell last step, or this step is its (absorbing, absorbing) step);
+    ``step``: this step is the (absorbing, absorbing) step (kept until the next step, for ``extras``)."""
+    flags = getattr(env, "_absorbing_flags", None)
+    if flags is None:
+        zeros = torch.zeros(env.num_envs, dtype=torch.bool, device=env.device)
+        flags = {"in": zeros.clone(), "step": zeros.clone()}
+        env._absorbing_flags = flags
+    return flags
+
+
 def disc_features(env: ImitationEnv, asset_cfg: SceneEntityCfg) -> torch.Tensor:
-    """Discriminator features of the current state (the same function the motion library applies to clips)."""
+    """Discriminator features of the current state (the same function the motion library applies to clips); with
+    ``absorbing_falls`` a last flag column, and the absorbing state (zeros, flag 1) for envs that sit in it."""
     robot: Articulation = env.scene[asset_cfg.name]
-    return discriminator_features(robot_state(env, asset_cfg), robot.data.default_joint_pos.torch)
+    x = discriminator_features(robot_state(env, asset_cfg), robot.data.default_joint_pos.torch)
+    if not env.cfg.absorbing_falls:
+        return x
+    x = torch.cat([x, torch.zeros_like(x[:, :1])], dim=-1)
+    sits = absorbing_flags(env)["in"]
+    if sits.any():
+        x[sits] = 0.0
+        x[sits, -1] = 1.0
+    return x
+
+
+def fall(
+    env: ImitationEnv,
+    sensor_cfg: SceneEntityCfg,
+    threshold: float,
+    minimum_height: float,
+    limit_angle: float,
+    asset_cfg: SceneEntityCfg = SceneEntityCfg("robot"),
+) -> torch.Tensor:
+    """Falls: termination-body contact, base too low, tilted too far. With ``absorbing_falls`` a fall does not end
+    the episode: the state after it is the absorbing state, and the NEXT step, (absorbing, absorbing), ends it
+    (its learned reward then stands for the absorbing state's whole tail; the env flags it in ``extras``)."""
+    fell = base_mdp.illegal_contact(env, threshold, sensor_cfg)
+    fell = fell | base_too_low(env, minimum_height, asset_cfg) | bad_orientation(env, limit_angle, asset_cfg)
+    if not env.cfg.absorbing_falls:
+        return fell
+    flags = absorbing_flags(env)
+    at_absorbing = flags["in"].clone()
+    flags["step"] = at_absorbing
+    flags["in"] = at_absorbing | fell  # cleared on reset (reset_from_motion)
+    return at_absorbing
 
 
 class learned_reward(ManagerTermBase):
@@ -63,10 +107,14 @@ class learned_reward(ManagerTermBase):
         self.asset_cfg: SceneEntityCfg = cfg.params["asset_cfg"]
         self.group: str = cfg.params.get("disc_obs_group", "discriminator")
         self.reward_fn = None
+        self.tail_gamma: float | None = None
+        """Set for a frozen reward: (absorbing, absorbing) steps then return r / (1 - gamma), the whole tail."""
 
-    def set_reward(self, reward) -> None:
-        """Install a learned reward (a :class:`trirl_isaac.algo.reward.LearnedReward` or any features -> reward)."""
+    def set_reward(self, reward, tail_gamma: float | None = None) -> None:
+        """Install a learned reward (a :class:`trirl_isaac.algo.reward.LearnedReward` or any features -> reward);
+        ``tail_gamma`` for a frozen one (TRIRL prices the absorbing tail itself while it trains)."""
         self.reward_fn = reward
+        self.tail_gamma = tail_gamma
 
     def __call__(self, env: ImitationEnv, asset_cfg: SceneEntityCfg, disc_obs_group: str = "discriminator"):
         """Learned reward of the transition (s, s') that just happened, one value per env."""
@@ -77,7 +125,10 @@ class learned_reward(ManagerTermBase):
         if self.reward_fn is None:
             return torch.zeros(env.num_envs, device=env.device)
         with torch.no_grad():
-            return self.reward_fn(torch.cat([s, s_next], dim=-1))
+            r = self.reward_fn(torch.cat([s, s_next], dim=-1))
+        if self.tail_gamma is not None and env.cfg.absorbing_falls:
+            r = torch.where(absorbing_flags(env)["step"], r / (1.0 - self.tail_gamma), r)
+        return r
 
     def _log_metrics(self, env: ImitationEnv) -> None:
         robot: Articulation = env.scene[self.asset_cfg.name]
@@ -117,6 +168,8 @@ def reset_from_motion(env: ImitationEnv, env_ids: torch.Tensor, asset_cfg: Scene
         limits = robot.data.soft_joint_pos_limits.torch[env_ids[idx]]
         joint_pos[idx] = state.joint_pos.clamp(limits[..., 0], limits[..., 1])
         joint_vel[idx] = state.joint_vel
+    if env.cfg.absorbing_falls:  # a new episode starts outside the absorbing state
+        absorbing_flags(env)["in"][env_ids] = False
     robot.write_root_link_pose_to_sim_index(root_pose=pose, env_ids=env_ids)
     robot.write_root_link_velocity_to_sim_index(root_velocity=vel, env_ids=env_ids)
     robot.write_joint_position_to_sim_index(position=joint_pos, env_ids=env_ids)
