@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -187,8 +188,21 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path) -> None:
     from trirl_isaac.twin.train import train
 
     out = tmp_path / mode
-    summary = train("TRIRL-Go2-Walk", mode, iterations=2, num_envs=4, seed=0, log_dir=str(out), eval_every=1,
-                    eval_envs=2)  # fmt: skip
+    if mode == "expert":  # the README command itself, with a tiny budget
+        import subprocess
+        import sys
+
+        script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "train_twin.py")
+        cmd = [sys.executable, script, "--task", "TRIRL-Go2-Walk", "--mode", "expert", "--iterations", "2",
+               "--num_envs", "4", "--eval_every", "1", "--eval_envs", "2", "--log_dir", str(out)]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        summary = json.loads((out / "summary.json").read_text())
+        again = subprocess.run(cmd, capture_output=True, text=True, timeout=600)  # never into a used folder
+        assert again.returncode != 0 and "exists and is not empty" in again.stderr
+    else:
+        summary = train("TRIRL-Go2-Walk", mode, iterations=2, num_envs=4, seed=0, log_dir=str(out), eval_every=1,
+                        eval_envs=2)  # fmt: skip
     assert [p["iteration"] for p in summary["curve"]] == [1, 2]
     point = summary["curve"][-1]
     assert 0.0 <= point["survival"] <= 1.0 and len(point["duty_factor"]) == 4 and "meets" in point
