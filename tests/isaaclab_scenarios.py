@@ -161,6 +161,37 @@ def scenario_playback(task: str, out: str) -> dict:
     return {"frames": len(errs), "max_key_body_error_m": max(errs), "key_body_heights": heights}
 
 
+def falls_check(env, base) -> dict:
+    """Env 0 knocked over under a frozen reward of -1 everywhere; three zero-action steps of the wrapped env."""
+    from trirl_isaac.tasks.imitation import mdp
+
+    class Constant:
+        metadata = base.reward_metadata()
+        feature_dim = 2 * base.observation_manager.group_obs_dim["discriminator"][0]
+
+        def __call__(self, x):
+            return -torch.ones(x.shape[0], device=x.device)
+
+    base.install_frozen_reward(Constant(), source="constant", gamma=0.99)
+    env.get_observations()
+    robot = base.scene["robot"]
+    pose = robot.data.root_link_pose_w.torch.clone()
+    pose[0, 2] = base.scene.env_origins[0, 2] + 0.05  # env 0 lies on the floor
+    robot.write_root_link_pose_to_sim_index(root_pose=pose[:1], env_ids=torch.tensor([0]))
+    res = {"absorbing_falls": bool(base.cfg.absorbing_falls)}
+    for k in range(3):
+        obs, rew, dones, extras = env.step(torch.zeros(env.num_envs, env.num_actions))
+        res[f"step{k}"] = {
+            "done": dones.tolist()[:2],
+            "reward": rew.tolist()[:2],
+            "absorbing": extras.get("absorbing", torch.zeros(env.num_envs, dtype=torch.bool)).tolist()[:2],
+            "disc_flag": obs["discriminator"][:2, -1].tolist(),
+            "final_disc_flag": extras["final_obs"]["discriminator"][:2, -1].tolist() if "final_obs" in extras else None,
+        }
+    res["flags_after"] = {k: v.tolist()[:2] for k, v in mdp.absorbing_flags(base).items()}
+    return res
+
+
 def disc_blocks(j: int) -> list[tuple[str, int, int]]:
     """The blocks of :func:`trirl_isaac.motion.features.discriminator_features` (name, start, end)."""
     sizes = [("joint_pos", j), ("joint_vel", j), ("lin_vel", 3), ("ang_vel", 3), ("height", 1), ("gravity", 3)]
@@ -178,6 +209,7 @@ def scenario_twin(task: str, out: str) -> dict:
     discriminator features and the joint torques, the policy layouts of both, and the twin's metadata check."""
     import gymnasium as gym
     from isaaclab.app import launch_simulation
+    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
 
     from trirl_isaac.tasks.imitation import mdp
     from trirl_isaac.tasks.imitation.export import deployment_metadata
@@ -265,51 +297,10 @@ def scenario_twin(task: str, out: str) -> dict:
             "control_dt": [float(env.step_dt), twin.step_dt],
             "max_episode_length": [int(env.max_episode_length), twin.max_episode_length],
         }
-        env.close()
-    return res
-
-
-def scenario_falls(task: str, out: str) -> dict:
-    """A robot knocked over in the Isaac Lab task, under a frozen reward of -1 everywhere: with absorbing falls the
-    fall leads to the absorbing state, the next step ends the episode flagged absorbing with the whole tail."""
-    import gymnasium as gym
-    from isaaclab.app import launch_simulation
-    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
-
-    from trirl_isaac.tasks.imitation import mdp
-
-    env_cfg, _ = _configs(task, "rsl_rl_cfg_entry_point", num_envs=2)
-    env_cfg.motion.default_pose_share = 1.0
-    with launch_simulation(env_cfg, {}):
-        env = RslRlVecEnvWrapper(gym.make(task, cfg=env_cfg))
-        base = env.unwrapped
-
-        class Constant:
-            metadata = base.reward_metadata()
-            feature_dim = 2 * base.observation_manager.group_obs_dim["discriminator"][0]
-
-            def __call__(self, x):
-                return -torch.ones(x.shape[0], device=x.device)
-
-        base.install_frozen_reward(Constant(), source="constant", gamma=0.99)
-        env.get_observations()
-        robot = base.scene["robot"]
-        pose = robot.data.root_link_pose_w.torch.clone()
-        pose[0, 2] = base.scene.env_origins[0, 2] + 0.05  # env 0 lies on the floor
-        robot.write_root_link_pose_to_sim_index(root_pose=pose[:1], env_ids=torch.tensor([0]))
-        res = {"absorbing_falls": bool(base.cfg.absorbing_falls)}
-        for k in range(3):
-            obs, rew, dones, extras = env.step(torch.zeros(env.num_envs, env.num_actions))
-            res[f"step{k}"] = {
-                "done": dones.tolist(),
-                "reward": rew.tolist(),
-                "absorbing": extras.get("absorbing", torch.zeros(2, dtype=torch.bool)).tolist(),
-                "disc_flag": obs["discriminator"][:, -1].tolist(),
-                "final_disc_flag": extras["final_obs"]["discriminator"][:, -1].tolist()
-                if "final_obs" in extras
-                else None,
-            }
-        res["flags_after"] = {k: v.tolist() for k, v in mdp.absorbing_flags(base).items()}
+        # falls in the same simulation: (s, absorbing), then (absorbing, absorbing) with the whole tail
+        env.cfg.motion.default_pose_share = 1.0
+        env.reset()
+        res["falls"] = falls_check(RslRlVecEnvWrapper(env), env)
         env.close()
     return res
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+import tempfile
 
 import numpy as np
 import pytest
@@ -16,10 +18,16 @@ from trirl_isaac.spec import IMITATION
 from trirl_isaac.twin import TwinEnv, pd_torque
 
 
+@functools.cache
+def twin_scenario(task: str) -> dict:
+    """The Isaac Lab side of the twin tests, one simulation per task (consistency and falls)."""
+    return run_scenario("twin", task, tempfile.mkdtemp(prefix="twin_scenario_"))
+
+
 @pytest.mark.parametrize("task", ["TRIRL-Go2-Walk", "TRIRL-G1-Walk"])
-def test_twin_is_the_isaac_task(task: str, tmp_path) -> None:
+def test_twin_is_the_isaac_task(task: str) -> None:
     """Same clip states in both simulators: equal observations, features, metadata and torques for an action."""
-    r = run_scenario("twin", task, tmp_path)
+    r = twin_scenario(task)
     assert r["policy_shape"][0] == r["policy_shape"][1]
     for term, d in r["policy_term_diff"].items():
         assert d < 1e-5, f"policy term {term} differs by {d}"
@@ -168,9 +176,9 @@ def test_state_dataclass_is_the_motion_one() -> None:
     assert math.isclose(env.spec.control_dt, IMITATION.control_dt)
 
 
-def test_isaac_task_falls_lead_to_the_absorbing_state(tmp_path) -> None:
+def test_isaac_task_falls_lead_to_the_absorbing_state() -> None:
     """The Isaac Lab task prices a fall like the twin: (s, absorbing), then (absorbing, absorbing) with the tail."""
-    r = run_scenario("falls", "TRIRL-Go2-Walk", tmp_path)
+    r = twin_scenario("TRIRL-Go2-Walk")["falls"]
     assert r["absorbing_falls"]
     s0, s1, s2 = r["step0"], r["step1"], r["step2"]
     assert s0["done"] == [0, 0] and s0["disc_flag"] == [1.0, 0.0] and s0["reward"] == [-1.0, -1.0]
