@@ -252,6 +252,12 @@ def test_iqm_and_stratified_bootstrap_on_known_numbers() -> None:
     rng = np.random.default_rng(0)
     point, lo, hi = b.stratified_bootstrap_ci([rng.normal(1.0, 0.1, 400), rng.normal(1.0, 0.1, 400)], reps=300)
     assert lo < 1.0 < hi and hi - lo < 0.05
+    # equal runs per task go through rliable; its interval agrees with the hand-written bootstrap of the same data
+    x = [rng.normal(0.5, 0.3, 6), rng.normal(1.0, 0.2, 6), rng.normal(0.2, 0.1, 6)]
+    p1, lo1, hi1 = b.stratified_bootstrap_ci(x, reps=2000)
+    p2, lo2, hi2 = b.stratified_bootstrap_ci(x, statistic=lambda v: b.iqm(v), reps=2000)  # forces the local path
+    assert p1 == pytest.approx(p2) and lo1 < p1 < hi1
+    assert lo1 == pytest.approx(lo2, abs=0.05) and hi1 == pytest.approx(hi2, abs=0.05)
     m, lo, hi = b.mean_ci([1.0, 2.0, 3.0])
     assert m == 2.0 and hi - m == pytest.approx(4.302653 / math.sqrt(3), rel=1e-5)
 

@@ -15,7 +15,7 @@ plain rsl_rl PPO; --transfer does so on the shifted-dynamics variants (ant_disab
 halfcheetah_mars, pointmaze_flipped); --control adds plain PPO on the TRUE reward with the same settings and budget
 (task and variants): the ceiling each retrain/transfer number is read against. Per task: mean and a 95% Student-t
 interval over seeds; aggregate: the interquartile mean over all (task, seed) scores with a 95% percentile interval
-from a stratified bootstrap (seeds resampled within each task), as in rliable (Agarwal et al. 2021).
+from a stratified bootstrap (seeds resampled within each task), computed by rliable (Agarwal et al. 2021).
 
 Outputs in --out: results.md, results.json, curves.png, trirl_<task>.png (KL(pi_new || pi_old), eta, eps_tr and the
 dual estimate per iteration), runs/<task>__<algo>__s<seed>__<key>.json, one per finished run, <key> hashing the
