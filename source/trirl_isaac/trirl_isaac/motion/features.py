@@ -11,19 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-
-def quat_rotate_inverse(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """Rotate vectors v (..., 3) by the inverse of unit quaternions q (..., 4) in (w, x, y, z) order."""
-    w, xyz = q[..., :1], q[..., 1:]
-    t = 2.0 * torch.cross(xyz, v, dim=-1)
-    return v - w * t + torch.cross(xyz, t, dim=-1)
-
-
-def quat_rotate(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """Rotate vectors v (..., 3) by unit quaternions q (..., 4) in (w, x, y, z) order."""
-    w, xyz = q[..., :1], q[..., 1:]
-    t = 2.0 * torch.cross(xyz, v, dim=-1)
-    return v + w * t + torch.cross(xyz, t, dim=-1)
+from trirl_isaac.motion.quat import quat_rotate, quat_rotate_inverse  # noqa: F401  (re-exported)
 
 
 @dataclass

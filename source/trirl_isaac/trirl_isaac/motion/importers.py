@@ -37,7 +37,8 @@ import numpy as np
 
 from trirl_isaac.robots import G1
 
-from .kinematics import ROBOTS, Kinematics, quat_normalize, quat_rotate, up_alignment
+from .kinematics import ROBOTS, Kinematics
+from .quat import quat_normalize, quat_rotate, up_alignment, xyzw_to_wxyz
 from .retarget import finite_difference_velocities, repeated_frame_stride
 from .schema import MotionClip, MotionFileError, load_motion_file, save_motion_file
 
@@ -51,14 +52,6 @@ UPRIGHT = 0.5  # mean body-z . world-z above which a root counts as upright
 
 class ConversionError(ValueError):
     """An input file that cannot be converted; the message names the file and the problem."""
-
-
-def xyzw_to_wxyz(q: np.ndarray) -> np.ndarray:
-    return q[..., [3, 0, 1, 2]]
-
-
-def wxyz_to_xyzw(q: np.ndarray) -> np.ndarray:
-    return q[..., [1, 2, 3, 0]]
 
 
 def travel_alignment(q_wxyz: np.ndarray, root_pos: np.ndarray) -> float | None:

@@ -1,4 +1,4 @@
-"""Forward kinematics of a robot's kinematic MJCF for batches of motion frames, and quaternion helpers (numpy).
+"""Forward kinematics of a robot's kinematic MJCF for batches of motion frames (quaternions: :mod:`.quat`).
 
 Joints are addressed by name, so a clip in any joint order (Isaac Lab's articulation order, the MJCF order, a
 dataset's order) maps onto the model. The root is the model's free joint; quaternions are (w, x, y, z).
@@ -44,89 +44,18 @@ def resolve_mjcf(robot_or_path: str | Path) -> Path:
     raise FileNotFoundError(f"MJCF not found: {robot_or_path} (also looked under {REPO_ROOT})")
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Quaternions (w, x, y, z), numpy, broadcasting over leading dimensions.
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hamilton product a * b."""
-    aw, ax, ay, az = np.moveaxis(a, -1, 0)
-    bw, bx, by, bz = np.moveaxis(b, -1, 0)
-    return np.stack(
-        [
-            aw * bw - ax * bx - ay * by - az * bz,
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-        ],
-        axis=-1,
-    )
-
-
-def quat_conj(q: np.ndarray) -> np.ndarray:
-    """Conjugate (the inverse of a unit quaternion)."""
-    return q * np.array([1.0, -1.0, -1.0, -1.0])
-
-
-def quat_normalize(q: np.ndarray) -> np.ndarray:
-    """Unit quaternions with w >= 0."""
-    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
-    return np.where(q[..., :1] < 0.0, -q, q)
-
-
-def quat_rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Rotate vectors v (..., 3) by unit quaternions q (..., 4)."""
-    w, xyz = q[..., :1], q[..., 1:]
-    t = 2.0 * np.cross(xyz, v)
-    return v + w * t + np.cross(xyz, t)
-
-
-def quat_to_rotvec(q: np.ndarray) -> np.ndarray:
-    """Rotation vector (axis * angle, angle in [0, pi]) of unit quaternions."""
-    q = np.where(q[..., :1] < 0.0, -q, q)
-    s = np.linalg.norm(q[..., 1:], axis=-1, keepdims=True)
-    angle = 2.0 * np.arctan2(s, q[..., :1])
-    scale = np.where(s > 1e-12, angle / np.maximum(s, 1e-12), 2.0)  # small angles: angle/s -> 2
-    return q[..., 1:] * scale
-
-
-def rotvec_to_quat(r: np.ndarray) -> np.ndarray:
-    """Unit quaternions of rotation vectors (axis * angle)."""
-    angle = np.linalg.norm(r, axis=-1, keepdims=True)
-    half = 0.5 * angle
-    scale = np.where(angle > 1e-12, np.sin(half) / np.maximum(angle, 1e-12), 0.5)
-    return np.concatenate([np.cos(half), r * scale], axis=-1)
-
-
-def quat_slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
-    """Spherical linear interpolation from a to b at fraction t (broadcast to (..., 1)); shortest path, unit norm."""
-    t = np.asarray(t, dtype=float)
-    if t.ndim < a.ndim:
-        t = t[..., None]
-    b = np.where(np.sum(a * b, axis=-1, keepdims=True) < 0.0, -b, b)
-    rel = quat_to_rotvec(quat_mul(quat_conj(a), b))
-    return quat_normalize(quat_mul(a, rotvec_to_quat(rel * t)))
-
-
-def yaw_of(q: np.ndarray) -> np.ndarray:
-    """Heading angle (rad) of unit quaternions: the yaw of the rotated x axis."""
-    w, x, y, z = np.moveaxis(q, -1, 0)
-    return np.arctan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
-
-
-def quat_from_yaw(yaw: np.ndarray | float) -> np.ndarray:
-    """Unit quaternions of rotations about the world z axis."""
-    yaw = np.asarray(yaw, dtype=float)
-    zero = np.zeros_like(yaw)
-    return np.stack([np.cos(0.5 * yaw), zero, zero, np.sin(0.5 * yaw)], axis=-1)
-
-
-def up_alignment(q: np.ndarray) -> np.ndarray:
-    """World z component of the body z axis for unit quaternions (1: upright, -1: upside down)."""
-    x, y = q[..., 1], q[..., 2]
-    return 1.0 - 2.0 * (x * x + y * y)
-
+from trirl_isaac.motion.quat import (  # noqa: E402,F401  (the motion tools' quaternion helpers, re-exported)
+    quat_conj,
+    quat_from_yaw,
+    quat_mul,
+    quat_normalize,
+    quat_rotate,
+    quat_slerp,
+    quat_to_rotvec,
+    rotvec_to_quat,
+    up_alignment,
+    yaw_of,
+)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Forward kinematics.

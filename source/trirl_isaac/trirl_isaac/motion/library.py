@@ -29,17 +29,8 @@ import numpy as np
 import torch
 
 from .features import RobotState, discriminator_features, feature_dim
-from .kinematics import (
-    ROBOTS,
-    Kinematics,
-    quat_conj,
-    quat_from_yaw,
-    quat_mul,
-    quat_normalize,
-    quat_slerp,
-    quat_to_rotvec,
-    yaw_of,
-)
+from .kinematics import ROBOTS, Kinematics
+from .quat import quat_conj, quat_from_yaw, quat_mul, quat_normalize, quat_slerp, quat_to_rotvec, yaw_of
 from .schema import MotionClip, MotionFileError, load_motion_file
 
 
@@ -221,20 +212,6 @@ def resample_clip(
     )
 
 
-def _quat_mul_t(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    aw, ax, ay, az = a.unbind(-1)
-    bw, bx, by, bz = b.unbind(-1)
-    return torch.stack(
-        [
-            aw * bw - ax * bx - ay * by - az * bz,
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-        ],
-        dim=-1,
-    )
-
-
 class MotionLibrary:
     """Clips from one or more motion files on the control grid, with weighted sampling; an ``ExpertSampler``."""
 
@@ -397,7 +374,7 @@ class MotionLibrary:
         xyz = torch.cat([xy, torch.zeros_like(xy[:, :1])], dim=-1)
         return RobotState(
             root_pos_w=rot(s.root_pos_w) + xyz,
-            root_quat_w=_quat_mul_t(q_yaw, s.root_quat_w),
+            root_quat_w=quat_mul(q_yaw, s.root_quat_w),
             root_lin_vel_w=rot(s.root_lin_vel_w),
             root_ang_vel_w=rot(s.root_ang_vel_w),
             joint_pos=s.joint_pos,

@@ -12,6 +12,7 @@ import isaaclab.envs.mdp as base_mdp
 import torch
 from isaaclab.assets import Articulation
 from isaaclab.managers import ManagerTermBase, RewardTermCfg, SceneEntityCfg
+from isaaclab.utils.math import convert_quat
 
 from trirl_isaac.motion.features import RobotState, discriminator_features, quat_rotate_inverse
 
@@ -21,12 +22,12 @@ if TYPE_CHECKING:
 
 def xyzw_to_wxyz(q: torch.Tensor) -> torch.Tensor:
     """Isaac Lab quaternion (x, y, z, w) -> (w, x, y, z)."""
-    return q[..., [3, 0, 1, 2]]
+    return convert_quat(q, to="wxyz")
 
 
 def wxyz_to_xyzw(q: torch.Tensor) -> torch.Tensor:
     """(w, x, y, z) -> Isaac Lab quaternion (x, y, z, w)."""
-    return q[..., [1, 2, 3, 0]]
+    return convert_quat(q, to="xyzw")
 
 
 def robot_state(env: ImitationEnv, asset_cfg: SceneEntityCfg) -> RobotState:
