@@ -29,6 +29,7 @@ def main() -> None:
     p.add_argument("--eval_every", type=int, default=50)
     p.add_argument("--eval_envs", type=int, default=16)
     p.add_argument("--resume", default=None, help="checkpoint to continue from")
+    p.add_argument("--max_minutes", type=float, default=None, help="stop at the first evaluation past this wall time")
     p.add_argument("--log_dir", default=None)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
@@ -51,6 +52,7 @@ def main() -> None:
         args.eval_every,
         args.eval_envs,
         args.resume,
+        args.max_minutes,
     )
 
 

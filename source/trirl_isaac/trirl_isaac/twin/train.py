@@ -121,8 +121,12 @@ def train(
     eval_every: int = 50,
     eval_envs: int = 16,
     resume: str | None = None,
+    max_minutes: float | None = None,
 ) -> dict[str, Any]:
-    """Train in the twin, evaluating the gait every ``eval_every`` iterations; writes ``summary.json``."""
+    """Train in the twin, evaluating the gait every ``eval_every`` iterations; writes ``summary.json``.
+
+    ``max_minutes`` ends the run at the first evaluation past that wall time (checkpoint and summary written), so a
+    run sized for a session finishes inside it; ``resume`` continues from a checkpoint."""
     from rsl_rl.runners import OnPolicyRunner
 
     from trirl_isaac.algo.reward import LearnedReward
@@ -146,7 +150,7 @@ def train(
     policy = runner.get_inference_policy(device="cpu")
     curve, t0, env_steps = [], time.time(), 0
     done_iters = 0
-    while done_iters < iterations:
+    while done_iters < iterations and (max_minutes is None or time.time() - t0 < 60.0 * max_minutes):
         chunk = min(eval_every, iterations - done_iters)
         runner.learn(chunk, init_at_random_ep_len=done_iters == 0 and resume is None)
         done_iters += chunk
@@ -165,7 +169,8 @@ def train(
     runner.save(os.path.join(log_dir, f"model_{done_iters}.pt"))
     if mode == "trirl":
         runner.alg.reward.save(os.path.join(log_dir, "reward.pt"))
-    summary = {"task": task, "mode": mode, "seed": seed, "num_envs": num_envs, "clip": clip, "curve": curve}
+    summary = {"task": task, "mode": mode, "seed": seed, "num_envs": num_envs, "clip": clip, "curve": curve,
+               "iterations": done_iters, "resumed_from": resume, "agent": cfg}  # fmt: skip
     first = next((p for p in curve if p["meets"]), None)
     summary["first_meeting_targets"] = first
     with open(os.path.join(log_dir, "summary.json"), "w") as f:
