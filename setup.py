@@ -21,7 +21,8 @@ setup(
     install_requires=[f"{name}{spec}" for name, spec in EXTENSION["python_dependencies"].items()],
     package_dir={"": SOURCE},
     packages=find_packages(where=SOURCE),
-    package_data={"trirl_isaac": ["py.typed", "assets/data/**/*"]},
+    # data/motions and data/robots are links to the repository's top-level folders: the wheel holds the files
+    package_data={"trirl_isaac": ["py.typed", "assets/data/**/*", "data/motions/*", "data/robots/**/*"]},
     entry_points={group: list(points) for group, points in EXTENSION["python_entry_points"].items()},
     zip_safe=False,
     classifiers=[

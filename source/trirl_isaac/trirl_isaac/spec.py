@@ -7,9 +7,11 @@ action scale, observation terms and their noise, reference-state initialisation 
 
 from __future__ import annotations
 
+import importlib.resources
 import math
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,11 @@ IMITATION = ImitationSpec()
 """The spec of every TRIRL imitation task (G1 walk/run, Go2 walk)."""
 
 
-MOTION_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 3, "data", "motions"))
-"""The repository's data/motions folder (relative motion paths in task configs resolve here)."""
+PACKAGE_DATA = Path(str(importlib.resources.files("trirl_isaac"))) / "data"
+"""The package's data folder: ``motions/`` (the shipped clips) and ``robots/`` (the MJCFs). In the repository they
+are links to the top-level ``data/motions`` and ``data/robots``; a built wheel holds the files themselves."""
+MOTION_DIR = str(PACKAGE_DATA / "motions")
+"""Where relative motion paths in task configs resolve (the shipped clips, found through the installed package)."""
 
 
 def resolve_motion_path(path: str) -> str:

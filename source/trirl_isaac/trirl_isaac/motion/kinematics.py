@@ -14,8 +14,10 @@ import mujoco
 import numpy as np
 
 from trirl_isaac.robots import ROBOTS as ROBOT_MODULES
+from trirl_isaac.spec import PACKAGE_DATA  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
+PACKAGE_ROOT = PACKAGE_DATA.parent
+"""Robot module MJCF paths (``data/robots/...``) resolve against the installed package (its data folder)."""
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,10 @@ def resolve_mjcf(robot_or_path: str | Path) -> Path:
     if str(robot_or_path) in ROBOTS:
         robot_or_path = ROBOTS[str(robot_or_path)].mjcf
     path = Path(robot_or_path)
-    for candidate in (path, REPO_ROOT / path):
+    for candidate in (path, PACKAGE_ROOT / path):
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(f"MJCF not found: {robot_or_path} (also looked under {REPO_ROOT})")
+    raise FileNotFoundError(f"MJCF not found: {robot_or_path} (also looked under {PACKAGE_ROOT})")
 
 
 from trirl_isaac.motion.quat import (  # noqa: E402,F401  (the motion tools' quaternion helpers, re-exported)
