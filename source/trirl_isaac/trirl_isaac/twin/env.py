@@ -242,8 +242,9 @@ class TwinEnv(VecEnv):
             "actions": self.actions.clone(),
         }
 
-    def _observations(self, disc: torch.Tensor) -> TensorDict:
-        terms = self.observation_terms()
+    def _observations(self, disc: torch.Tensor, terms: dict[str, torch.Tensor] | None = None) -> TensorDict:
+        """The observation groups from ``disc`` and the observation terms (computed now unless given)."""
+        terms = dict(self.observation_terms() if terms is None else terms)
         policy = []
         for name in self.spec.policy_terms:
             x = terms[name]
@@ -326,7 +327,7 @@ class TwinEnv(VecEnv):
         reward = self._reward(s, s_next, torch.as_tensor(in_abs), terms)
         extras: dict[str, Any] = {
             "time_outs": torch.as_tensor(time_out),
-            "final_obs": self._observations(s_next),
+            "final_obs": self._observations(s_next, terms),  # the pre-reset state the terms were read from
             "applied_actions": self.actions.clone(),
             "log": {"/metrics/forward_velocity": terms["base_lin_vel"][:, 0].mean()},
         }
