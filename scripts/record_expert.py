@@ -1,12 +1,15 @@
-"""Roll out a trained policy in an Isaac Lab task and write its motion as expert clips (our HDF5 schema).
+"""Roll out a trained policy and write its motion as expert clips (our HDF5 schema), in the twin or Isaac Lab.
 
+    python scripts/record_expert.py --sim twin --task TRIRL-Go2-Walk --mode expert \\
+        --checkpoint <logs/twin/.../model_*.pt> --robot go2 --out data/motions/go2_walk.h5
     python scripts/record_expert.py --task TRIRL-Go2-Expert-Velocity-Play --checkpoint <model_*.pt> \\
         --robot go2 --out data/motions/go2_walk.h5
 
-This is how the Go2 clip of the paper's setup is made: train ``TRIRL-Go2-Expert-Velocity`` (PPO on a 1.0 m/s
-forward-velocity reward) on a GPU, then record it here; the result replaces the procedural trot in one command.
-Any rsl_rl checkpoint of any task with an articulation named ``robot`` works (TRIRL or PPO). Episodes are cut at
-their first reset; the first ``--skip`` steps (start-up transient) are dropped; the file is validated on write.
+This is how the Go2 clip of the paper's setup is made: train the velocity expert (PPO on a 1.0 m/s forward-velocity
+reward) in the MuJoCo twin on the CPU (``train_twin.py --mode expert``) or ``TRIRL-Go2-Expert-Velocity`` on a GPU,
+then record it here. Any rsl_rl checkpoint of a task with an articulation named ``robot`` works (TRIRL or PPO).
+Episodes are cut at their first reset; the first ``--skip`` steps (start-up transient) are dropped; the file is
+validated on write and ``--out`` must not exist (nothing is overwritten).
 """
 
 from __future__ import annotations
@@ -28,9 +31,31 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--num_clips", type=int, default=4)
     p.add_argument("--name", default="expert", help="clip name prefix")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--sim", choices=("isaac", "twin"), default="isaac", help="twin: the native-MuJoCo twin (CPU)")
+    p.add_argument("--mode", choices=("expert", "trirl", "retrain"), default="expert", help="--sim twin: policy kind")
+    p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if not os.path.isfile(args.checkpoint):
         sys.exit(f"checkpoint not found: {args.checkpoint}")
+    if os.path.exists(args.out):
+        sys.exit(f"{args.out} exists: record into a new file (nothing is overwritten)")
+    if args.sim == "twin":
+        import json
+
+        from trirl_isaac.spec import TASKS
+        from trirl_isaac.twin.record import record_clips
+
+        if args.task not in TASKS:
+            sys.exit(f"--sim twin: unknown task {args.task!r}; twin tasks: {', '.join(TASKS)}")
+        if TASKS[args.task].robot != args.robot:
+            sys.exit(f"--robot {args.robot}, but {args.task} is a {TASKS[args.task].robot} task")
+
+        summary = record_clips(
+            args.task, args.checkpoint, args.out, args.mode, args.num_clips, args.steps, args.skip, args.seed,
+            args.name, command="python scripts/record_expert.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        )  # fmt: skip
+        print(json.dumps(summary, indent=1))
+        return
 
     from isaaclab.app import launch_simulation
 

@@ -208,6 +208,7 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path) -> None:
         summary = json.loads((out / "summary.json").read_text())
         again = subprocess.run(cmd, capture_output=True, text=True, timeout=600)  # never into a used folder
         assert again.returncode != 0 and "exists and is not empty" in again.stderr
+        check_twin_recording(str(out / "model_2.pt"), tmp_path / "rec.h5")
     else:
         summary = train("TRIRL-Go2-Walk", mode, iterations=2, num_envs=4, seed=0, log_dir=str(out), eval_every=1,
                         eval_envs=2)  # fmt: skip
@@ -225,3 +226,50 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path) -> None:
     assert len(retrain["curve"]) == 1
     with pytest.raises(ValueError, match="needs a learned reward"):
         train("TRIRL-Go2-Walk", "retrain", 1, 4, 0, str(tmp_path / "none"))
+
+
+def check_twin_recording(checkpoint: str, path) -> None:
+    """scripts/record_expert.py --sim twin: clips in the schema with provenance and quality; never overwrites."""
+    import subprocess
+    import sys
+
+    from trirl_isaac.motion.schema import load_motion_file
+    from trirl_isaac.twin.record import sha1_of
+
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "record_expert.py")
+    cmd = [sys.executable, script, "--sim", "twin", "--task", "TRIRL-Go2-Walk", "--checkpoint", checkpoint,
+           "--robot", "go2", "--out", str(path), "--num_clips", "2", "--steps", "30", "--skip", "5"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    clips = load_motion_file(path, None, robot="go2")
+    assert 1 <= len(clips) <= 2 and all(c.num_frames <= 30 and c.fps == pytest.approx(50.0) for c in clips)
+    sha = sha1_of(checkpoint)
+    for c in clips:
+        assert sha in c.source and "record_expert.py" in c.how_made and c.licence
+        assert set(c.quality) >= {"forward_speed_mps", "foot_skate_mps", "duty_factor_FL_foot"}
+        assert 0.0 <= c.quality["duty_factor_FL_foot"] <= 1.0
+    before = path.read_bytes()
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert again.returncode != 0 and "exists" in again.stderr and path.read_bytes() == before
+    wrong = subprocess.run(cmd[:-10] + ["--robot", "g1", "--out", str(path) + ".g1.h5"], capture_output=True, text=True)
+    assert wrong.returncode != 0 and "is a go2 task" in wrong.stderr and not os.path.exists(str(path) + ".g1.h5")
+
+
+def test_velocity_curriculum_raises_the_command_only_when_tracked() -> None:
+    """The expert's command starts at 0.5 m/s and rises by 0.1 once the mean speed over a window reaches 80%."""
+    from trirl_isaac.twin.expert import VelocityReward
+
+    r = VelocityReward(curriculum_window=3)
+    assert r.forward_command == 0.5
+    for _ in range(3):
+        r._advance_curriculum(0.39)  # 78% of 0.5: not yet
+    assert r.forward_command == 0.5
+    for _ in range(3):
+        r._advance_curriculum(0.41)
+    assert r.forward_command == pytest.approx(0.6) and r.log["/metrics/forward_command"] == pytest.approx(0.6)
+    for _ in range(30):
+        r._advance_curriculum(5.0)
+    assert r.forward_command == 1.0  # capped at the command
+    assert VelocityReward(curriculum_start=None).forward_command == 1.0
+    with pytest.raises(ValueError, match="curriculum_start"):
+        VelocityReward(curriculum_start=1.5)

@@ -331,6 +331,7 @@ class TwinEnv(VecEnv):
             "applied_actions": self.actions.clone(),
             "log": {"/metrics/forward_velocity": terms["base_lin_vel"][:, 0].mean()},
         }
+        extras["log"].update(getattr(self.task_reward, "log", {}))
         if self.absorbing:
             extras["absorbing"] = torch.as_tensor(in_abs)
         done = terminated | time_out
