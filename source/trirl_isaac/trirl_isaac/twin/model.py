@@ -28,6 +28,13 @@ from trirl_isaac.spec import IMITATION, ImitationSpec
 
 FLOOR_FRICTION = 1.0
 """Friction of the floor (the Isaac Lab tasks' packaged ground plane: 1.0)."""
+SOLIMP = (0.9, 0.95, 0.001, 0.5, 2.0)
+SOLREF = (0.02, 1.0)
+"""MuJoCo's default contact softness, set on every geom (the Isaac tasks use Newton's contacts, not the MJCF's).
+The menagerie Go2's feet are far softer (solimp 0.015 1 0.022): a foot within a few mm of the floor then has almost
+no friction, and a PPO velocity expert learned to skate on three dragging feet (foot skate 1.15 m/s at 1.07 m/s
+forward, duty factors 0.09 / 1.0 / 0.97 / 1.0); with the defaults the same policy's duty factors fall to ~0.5 and
+its speed to 0.90 m/s."""
 
 
 @dataclass
@@ -73,6 +80,9 @@ def build_twin_model(robot: Robot, spec: ImitationSpec = IMITATION) -> TwinModel
     ms.option.cone = mujoco.mjtCone.mjCONE_PYRAMIDAL
     ms.option.impratio = 1.0
     ms.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    for geom in ms.geoms:  # contact softness: MuJoCo's defaults on every geom (see SOLIMP)
+        geom.solimp = list(SOLIMP)
+        geom.solref = list(SOLREF)
     floor = ms.worldbody.add_geom()
     floor.name = "twin_floor"
     floor.type = mujoco.mjtGeom.mjGEOM_PLANE
