@@ -31,6 +31,7 @@ def main() -> None:
     p.add_argument("--resume", default=None, help="checkpoint to continue from")
     p.add_argument("--max_minutes", type=float, default=None, help="stop at the first evaluation past this wall time")
     p.add_argument("--log_dir", default=None)
+    p.add_argument("--expert_reward", default="gait", choices=["gait", "isaaclab"], help="--mode expert's reward")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
     import torch
@@ -53,6 +54,7 @@ def main() -> None:
         args.eval_envs,
         args.resume,
         args.max_minutes,
+        args.expert_reward,
     )
 
 

@@ -273,3 +273,45 @@ def test_velocity_curriculum_raises_the_command_only_when_tracked() -> None:
     assert VelocityReward(curriculum_start=None).forward_command == 1.0
     with pytest.raises(ValueError, match="curriculum_start"):
         VelocityReward(curriculum_start=1.5)
+
+
+def test_foot_terms_charge_a_sliding_stance_and_not_a_still_one() -> None:
+    """feet_slide / feet_clearance are ~0 for a robot standing still and grow when the whole robot slides on its
+    feet; weights must name exactly the known terms."""
+    from trirl_isaac.twin.expert import GAIT_WEIGHTS, VelocityReward
+
+    reward = VelocityReward(weights=dict(GAIT_WEIGHTS))
+    env = TwinEnv("TRIRL-Go2-Walk", 2, seed=0, play=True, task_reward=reward, default_pose_share=1.0, absorbing=False)
+    zero = torch.zeros(2, env.num_actions)
+    for _ in range(10):
+        env.step(zero)
+    assert env.foot_contact.all()
+    still = dict(reward.last_terms)
+    assert still["feet_slide"] < 0.2 and still["feet_clearance"] < 0.02  # settling: each foot creeps ~3 cm/s
+    import mujoco
+
+    env.datas[0].qvel[0] = 1.0  # the whole robot shoved forward at 1 m/s on planted feet
+    mujoco.mj_forward(env.model, env.datas[0])
+    env._cache = None
+    z, v = reward.foot_kinematics(env)
+    assert np.allclose(np.linalg.norm(v[0], axis=-1), 1.0, atol=0.1) and np.abs(v[1]).max() < 0.1  # + settling
+    env.step(zero)
+    assert reward.last_terms["feet_slide"] > 2 * still["feet_slide"] + 0.1  # friction stops the feet in ~1 step
+    with pytest.raises(ValueError, match="unknown terms \\['feet_skate'\\]"):
+        VelocityReward(weights={**GAIT_WEIGHTS, "feet_skate": 1.0})
+    with pytest.raises(ValueError, match="missing terms \\['feet_clearance'\\]"):
+        VelocityReward(weights={k: w for k, w in GAIT_WEIGHTS.items() if k != "feet_clearance"})
+    # Isaac Lab's Spot GaitReward: 1 for diagonal pairs in step, far less for a pace or all feet down
+    env3 = TwinEnv("TRIRL-Go2-Walk", 3, seed=0, play=True, absorbing=False)
+    up, down = np.array([0.2, 0.0]), np.array([0.0, 0.2])  # (air time, contact time)
+    gaits = {  # feet FL, FR, RL, RR
+        "trot": [up, down, down, up],
+        "pace": [up, down, up, down],
+        "stand": [np.array([0.0, 1.0])] * 4,
+    }
+    reward._air_time = np.array([[f[0] for f in g] for g in gaits.values()])
+    reward._contact_time = np.array([[f[1] for f in g] for g in gaits.values()])
+    trot, pace, stand = reward.trot_reward(env3)
+    assert trot == pytest.approx(1.0) and pace < 0.1 and stand < 0.25
+    with pytest.raises(ValueError, match="trot_pairs"):
+        VelocityReward(trot_pairs=(("FL_foot", "RR_foot"), ("FR_foot", "left_foot"))).trot_reward(env3)

@@ -47,6 +47,29 @@ def load_policy(env, task: str, mode: str, checkpoint: str):
     return runner.get_inference_policy(device="cpu")
 
 
+def clip_from_states(states: list, env_index: int, robot, fps: float, name: str, **meta: Any) -> MotionClip:
+    """The motion clip of env ``env_index`` over a list of twin :class:`RobotState` s (one per frame); ``meta``:
+    the clip's provenance fields (``source``, ``licence``, ``how_made``)."""
+
+    def take(key: str) -> np.ndarray:
+        return np.stack([getattr(s, key)[env_index].numpy().astype(np.float64) for s in states])
+
+    return MotionClip(
+        name=name,
+        fps=fps,
+        joint_names=list(robot.joint_names),
+        joint_pos=take("joint_pos"),
+        joint_vel=take("joint_vel"),
+        root_pos=take("root_pos_w"),
+        root_quat=take("root_quat_w"),
+        root_lin_vel=take("root_lin_vel_w"),
+        root_ang_vel=take("root_ang_vel_w"),
+        body_names=list(robot.key_bodies),
+        body_pos=take("key_body_pos_w"),
+        **meta,
+    )
+
+
 def clip_quality(clip: MotionClip, contact: np.ndarray, feet: list[str], kinematics) -> dict[str, float]:
     """Quality numbers of a recorded clip; ``contact`` (T, feet) from the twin's foot contact sensors."""
     from trirl_isaac.motion.features import quat_rotate_inverse
@@ -118,28 +141,17 @@ def record_clips(
         if ends[i] < skip + 2:
             continue  # the episode ended (a fall) before the recording window
         window = slice(skip, int(ends[i]))
-        part = states[window]
-
-        def take(key: str, i: int = i, part: list = part) -> np.ndarray:
-            return np.stack([getattr(s, key)[i].numpy().astype(np.float64) for s in part])
-
-        clip = MotionClip(
-            name=f"{name}_{i}",
-            fps=1.0 / env.step_dt,
-            joint_names=list(env.robot.joint_names),
-            joint_pos=take("joint_pos"),
-            joint_vel=take("joint_vel"),
-            root_pos=take("root_pos_w"),
-            root_quat=take("root_quat_w"),
-            root_lin_vel=take("root_lin_vel_w"),
-            root_ang_vel=take("root_ang_vel_w"),
+        clip = clip_from_states(
+            states[window],
+            i,
+            env.robot,
+            1.0 / env.step_dt,
+            f"{name}_{i}",
             source=f"{os.path.basename(checkpoint)} (sha1 {digest}), {mode} policy of {task} in the MuJoCo twin",
             licence=LICENCE,
             how_made=(command or f"record_clips({task!r}, {checkpoint!r}, mode={mode!r}, seed={seed})")
             + f"; deterministic actions, observation noise {'on' if noise else 'off'}, env {i}, "
             f"steps {skip}..{int(ends[i])} of the episode",
-            body_names=list(env.robot.key_bodies),
-            body_pos=take("key_body_pos_w"),
         )
         clip.quality = clip_quality(clip, np.array(contacts[window])[:, i], feet, kin)
         clips.append(clip)

@@ -146,8 +146,9 @@ def render_video(env, frames: list[dict[str, np.ndarray]], path: str, fps: float
 
 def sim2sim(folder: str, num_envs: int = 16, steps: int | None = None, video: str = "auto", seed: int = 0) -> dict:
     """Run the exported policy in ``folder`` in the twin; write the clip, the video and ``sim2sim_<time>.json``."""
-    from trirl_isaac.motion.schema import MotionClip, save_motion_file
+    from trirl_isaac.motion.schema import save_motion_file
     from trirl_isaac.twin import TwinEnv
+    from trirl_isaac.twin.record import clip_from_states
     from trirl_isaac.twin.train import clip_gait, compare, gait_report
 
     if video not in ("auto", "on", "off"):
@@ -178,20 +179,13 @@ def sim2sim(folder: str, num_envs: int = 16, steps: int | None = None, video: st
     report = gait_report(env, policy, steps)
     clip = clip_gait(env)
     result: dict[str, Any] = {"folder": folder, "task": env.task_name, **report, "clip": clip, **compare(report, clip)}
-    take = lambda name: np.stack([getattr(s, name)[0].numpy().astype(np.float64) for s in states])  # noqa: E731
-    rec = MotionClip(
-        name="sim2sim_env0",
-        fps=1.0 / env.step_dt,
-        joint_names=list(env.robot.joint_names),
-        joint_pos=take("joint_pos"),
-        joint_vel=take("joint_vel"),
-        root_pos=take("root_pos_w"),
-        root_quat=take("root_quat_w"),
-        root_lin_vel=take("root_lin_vel_w"),
-        root_ang_vel=take("root_ang_vel_w"),
+    rec = clip_from_states(
+        states,
+        0,
+        env.robot,
+        1.0 / env.step_dt,
+        "sim2sim_env0",
         how_made=f"scripts/sim2sim.py {folder}: policy.onnx in the MuJoCo twin of {env.task_name}",
-        body_names=list(env.robot.key_bodies),
-        body_pos=take("key_body_pos_w"),
     )
     save_motion_file(f"{base}.h5", env.robot.name, [rec])
     result["clip_file"] = f"{base}.h5"

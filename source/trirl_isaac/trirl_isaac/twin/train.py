@@ -44,14 +44,18 @@ def agent_config(task: str, mode: str) -> dict[str, Any]:
     return to_dict(handle_deprecated_rsl_rl_cfg(cfg, RSL_RL_VERSION))
 
 
-def make_twin(task: str, mode: str, num_envs: int, seed: int, play: bool = False):
-    """The twin for ``mode``: absorbing falls for learned rewards, the velocity reward for the expert."""
+def make_twin(task: str, mode: str, num_envs: int, seed: int, play: bool = False, expert_reward: str = "gait"):
+    """The twin for ``mode``: absorbing falls for learned rewards, the velocity reward ``expert_reward`` (a key of
+    :data:`~trirl_isaac.twin.expert.EXPERT_REWARDS`) for the expert."""
     from trirl_isaac.twin import TwinEnv
-    from trirl_isaac.twin.expert import VelocityReward
+    from trirl_isaac.twin.expert import EXPERT_REWARDS, VelocityReward
 
     if mode == "expert":
+        if expert_reward not in EXPERT_REWARDS:
+            raise ValueError(f"expert_reward must be one of {sorted(EXPERT_REWARDS)}, got {expert_reward!r}")
+        reward = VelocityReward(weights=dict(EXPERT_REWARDS[expert_reward]))
         return TwinEnv(
-            task, num_envs, seed=seed, play=play, task_reward=VelocityReward(), default_pose_share=1.0, absorbing=False
+            task, num_envs, seed=seed, play=play, task_reward=reward, default_pose_share=1.0, absorbing=False
         )
     return TwinEnv(task, num_envs, seed=seed, play=play)
 
@@ -122,6 +126,7 @@ def train(
     eval_envs: int = 16,
     resume: str | None = None,
     max_minutes: float | None = None,
+    expert_reward: str = "gait",
 ) -> dict[str, Any]:
     """Train in the twin, evaluating the gait every ``eval_every`` iterations; writes ``summary.json``.
 
@@ -136,7 +141,7 @@ def train(
     os.makedirs(log_dir, exist_ok=True)
     cfg = agent_config(task, mode)
     cfg["seed"] = seed
-    env = make_twin(task, mode, num_envs, seed)
+    env = make_twin(task, mode, num_envs, seed, expert_reward=expert_reward)
     if mode == "retrain":
         if reward_path is None:
             raise ValueError("mode 'retrain' needs a learned reward file")
@@ -145,7 +150,7 @@ def train(
     runner = runner_cls(env, cfg, log_dir=log_dir, device="cpu")
     if resume:
         runner.load(resume)
-    probe = make_twin(task, mode, eval_envs, seed + 1000, play=True)
+    probe = make_twin(task, mode, eval_envs, seed + 1000, play=True, expert_reward=expert_reward)
     clip = clip_gait(probe)
     policy = runner.get_inference_policy(device="cpu")
     curve, t0, env_steps = [], time.time(), 0
@@ -155,7 +160,7 @@ def train(
         runner.learn(chunk, init_at_random_ep_len=done_iters == 0 and resume is None)
         done_iters += chunk
         env_steps += chunk * num_envs * cfg["num_steps_per_env"]
-        probe = make_twin(task, mode, eval_envs, seed + 1000, play=True)
+        probe = make_twin(task, mode, eval_envs, seed + 1000, play=True, expert_reward=expert_reward)
         report = gait_report(probe, policy)
         point = {"iteration": done_iters, "env_steps": env_steps, "wall_s": time.time() - t0, **report}
         point.update(compare(report, clip))
@@ -171,6 +176,8 @@ def train(
         runner.alg.reward.save(os.path.join(log_dir, "reward.pt"))
     summary = {"task": task, "mode": mode, "seed": seed, "num_envs": num_envs, "clip": clip, "curve": curve,
                "iterations": done_iters, "resumed_from": resume, "agent": cfg}  # fmt: skip
+    if mode == "expert":
+        summary["expert_reward"] = {"name": expert_reward, "weights": env.task_reward.weights}
     first = next((p for p in curve if p["meets"]), None)
     summary["first_meeting_targets"] = first
     with open(os.path.join(log_dir, "summary.json"), "w") as f:
