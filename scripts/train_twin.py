@@ -32,6 +32,7 @@ def main() -> None:
     p.add_argument("--max_minutes", type=float, default=None, help="stop at the first evaluation past this wall time")
     p.add_argument("--log_dir", default=None)
     p.add_argument("--expert_reward", default="gait", choices=["gait", "isaaclab"], help="--mode expert's reward")
+    p.add_argument("--motion_files", nargs="+", default=None, help="clips to imitate instead of the task's")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
     import torch
@@ -55,6 +56,7 @@ def main() -> None:
         args.resume,
         args.max_minutes,
         args.expert_reward,
+        args.motion_files,
     )
 
 

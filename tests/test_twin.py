@@ -315,3 +315,21 @@ def test_foot_terms_charge_a_sliding_stance_and_not_a_still_one() -> None:
     assert trot == pytest.approx(1.0) and pace < 0.1 and stand < 0.25
     with pytest.raises(ValueError, match="trot_pairs"):
         VelocityReward(trot_pairs=(("FL_foot", "RR_foot"), ("FR_foot", "left_foot"))).trot_reward(env3)
+
+
+def test_make_twin_imitates_the_given_motion_files(tmp_path) -> None:
+    """--motion_files replaces the task's clips (a clip for another robot: the loader's named error)."""
+    import shutil
+
+    from trirl_isaac.motion.schema import MotionFileError
+    from trirl_isaac.spec import resolve_motion_path
+    from trirl_isaac.twin.train import make_twin
+
+    mine = tmp_path / "mine.h5"
+    shutil.copy(resolve_motion_path("go2_walk.h5"), mine)
+    env = make_twin("TRIRL-Go2-Walk", "trirl", 2, 0, motion_files=[str(mine)])
+    assert env.motion_library.clip_names == ["trot"] and env.motion_library.num_clips == 1
+    with pytest.raises(MotionFileError, match="g1"):
+        make_twin("TRIRL-Go2-Walk", "trirl", 2, 0, motion_files=[resolve_motion_path("g1_walk.h5")])
+    with pytest.raises(ValueError, match="expert_reward"):
+        make_twin("TRIRL-Go2-Walk", "expert", 2, 0, expert_reward="fast")

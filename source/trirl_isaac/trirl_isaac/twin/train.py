@@ -44,9 +44,17 @@ def agent_config(task: str, mode: str) -> dict[str, Any]:
     return to_dict(handle_deprecated_rsl_rl_cfg(cfg, RSL_RL_VERSION))
 
 
-def make_twin(task: str, mode: str, num_envs: int, seed: int, play: bool = False, expert_reward: str = "gait"):
+def make_twin(
+    task: str,
+    mode: str,
+    num_envs: int,
+    seed: int,
+    play: bool = False,
+    expert_reward: str = "gait",
+    motion_files: list[str] | None = None,
+):
     """The twin for ``mode``: absorbing falls for learned rewards, the velocity reward ``expert_reward`` (a key of
-    :data:`~trirl_isaac.twin.expert.EXPERT_REWARDS`) for the expert."""
+    :data:`~trirl_isaac.twin.expert.EXPERT_REWARDS`) for the expert; ``motion_files`` replace the task's clips."""
     from trirl_isaac.twin import TwinEnv
     from trirl_isaac.twin.expert import EXPERT_REWARDS, VelocityReward
 
@@ -55,9 +63,16 @@ def make_twin(task: str, mode: str, num_envs: int, seed: int, play: bool = False
             raise ValueError(f"expert_reward must be one of {sorted(EXPERT_REWARDS)}, got {expert_reward!r}")
         reward = VelocityReward(weights=dict(EXPERT_REWARDS[expert_reward]))
         return TwinEnv(
-            task, num_envs, seed=seed, play=play, task_reward=reward, default_pose_share=1.0, absorbing=False
+            task,
+            num_envs,
+            seed=seed,
+            play=play,
+            task_reward=reward,
+            default_pose_share=1.0,
+            absorbing=False,
+            motion_files=motion_files,
         )
-    return TwinEnv(task, num_envs, seed=seed, play=play)
+    return TwinEnv(task, num_envs, seed=seed, play=play, motion_files=motion_files)
 
 
 def clip_gait(env, frames: int = 4096) -> dict[str, Any]:
@@ -127,6 +142,7 @@ def train(
     resume: str | None = None,
     max_minutes: float | None = None,
     expert_reward: str = "gait",
+    motion_files: list[str] | None = None,
 ) -> dict[str, Any]:
     """Train in the twin, evaluating the gait every ``eval_every`` iterations; writes ``summary.json``.
 
@@ -141,7 +157,7 @@ def train(
     os.makedirs(log_dir, exist_ok=True)
     cfg = agent_config(task, mode)
     cfg["seed"] = seed
-    env = make_twin(task, mode, num_envs, seed, expert_reward=expert_reward)
+    env = make_twin(task, mode, num_envs, seed, expert_reward=expert_reward, motion_files=motion_files)
     if mode == "retrain":
         if reward_path is None:
             raise ValueError("mode 'retrain' needs a learned reward file")
@@ -150,7 +166,8 @@ def train(
     runner = runner_cls(env, cfg, log_dir=log_dir, device="cpu")
     if resume:
         runner.load(resume)
-    probe = make_twin(task, mode, eval_envs, seed + 1000, play=True, expert_reward=expert_reward)
+    probe_args = {"play": True, "expert_reward": expert_reward, "motion_files": motion_files}
+    probe = make_twin(task, mode, eval_envs, seed + 1000, **probe_args)
     clip = clip_gait(probe)
     policy = runner.get_inference_policy(device="cpu")
     curve, t0, env_steps = [], time.time(), 0
@@ -160,7 +177,7 @@ def train(
         runner.learn(chunk, init_at_random_ep_len=done_iters == 0 and resume is None)
         done_iters += chunk
         env_steps += chunk * num_envs * cfg["num_steps_per_env"]
-        probe = make_twin(task, mode, eval_envs, seed + 1000, play=True, expert_reward=expert_reward)
+        probe = make_twin(task, mode, eval_envs, seed + 1000, **probe_args)
         report = gait_report(probe, policy)
         point = {"iteration": done_iters, "env_steps": env_steps, "wall_s": time.time() - t0, **report}
         point.update(compare(report, clip))
@@ -176,6 +193,7 @@ def train(
         runner.alg.reward.save(os.path.join(log_dir, "reward.pt"))
     summary = {"task": task, "mode": mode, "seed": seed, "num_envs": num_envs, "clip": clip, "curve": curve,
                "iterations": done_iters, "resumed_from": resume, "agent": cfg}  # fmt: skip
+    summary["motion_files"] = motion_files
     if mode == "expert":
         summary["expert_reward"] = {"name": expert_reward, "weights": env.task_reward.weights}
     first = next((p for p in curve if p["meets"]), None)
