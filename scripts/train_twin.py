@@ -15,6 +15,7 @@ import argparse
 import os
 import time
 
+from trirl_isaac.twin.expert import EXPERT_REWARDS
 from trirl_isaac.twin.train import MODES, train
 
 
@@ -31,7 +32,7 @@ def main() -> None:
     p.add_argument("--resume", default=None, help="checkpoint to continue from")
     p.add_argument("--max_minutes", type=float, default=None, help="stop at the first evaluation past this wall time")
     p.add_argument("--log_dir", default=None)
-    p.add_argument("--expert_reward", default="gait", choices=["gait", "isaaclab"], help="--mode expert's reward")
+    p.add_argument("--expert_reward", default="gait", choices=sorted(EXPERT_REWARDS), help="--mode expert's reward")
     p.add_argument("--motion_files", nargs="+", default=None, help="clips to imitate instead of the task's")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()

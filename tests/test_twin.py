@@ -313,6 +313,25 @@ def test_foot_terms_charge_a_sliding_stance_and_not_a_still_one() -> None:
     reward._contact_time = np.array([[f[1] for f in g] for g in gaits.values()])
     trot, pace, stand = reward.trot_reward(env3)
     assert trot == pytest.approx(1.0) and pace < 0.1 and stand < 0.25
+    # Spot's air_time_reward: a phase (air or contact) earns its duration until it passes 0.3 s
+    reward._air_time = np.array([[0.2, 0.0, 0.0, 0.2], [0.35, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    reward._contact_time = np.array([[0.0, 0.1, 0.1, 0.0], [0.0, 0.4, 0.4, 0.4], [0.0, 0.0, 0.0, 0.0]])
+    env3.foot_contact = reward._contact_time > 0
+    reward._prev_action = None
+    terms = env3.observation_terms()
+    env3.episode_length_buf[:] = 5
+    reward._prev_action, reward._prev_joint_vel = terms["actions"].clone(), terms["joint_vel"].clone()
+    air_before, con_before = reward._air_time.copy(), reward._contact_time.copy()
+    reward(env3, terms)
+    dt = env3.step_dt
+    expected = [
+        np.where(np.maximum(a, c) < 0.3, np.maximum(a, c), 0.0).sum()
+        for a, c in zip(
+            np.where(env3.foot_contact, 0, air_before + dt), np.where(env3.foot_contact, con_before + dt, 0)
+        )
+    ]
+    assert expected[0] == pytest.approx(2 * 0.22 + 2 * 0.12) and expected[1] == 0.0
+    assert reward.last_terms["air_time_mode"] == pytest.approx(np.mean(expected), abs=1e-6)
     with pytest.raises(ValueError, match="trot_pairs"):
         VelocityReward(trot_pairs=(("FL_foot", "RR_foot"), ("FR_foot", "left_foot"))).trot_reward(env3)
 
