@@ -248,6 +248,7 @@ def check_twin_recording(checkpoint: str, path) -> None:
         assert sha in c.source and "record_expert.py" in c.how_made and c.licence
         assert set(c.quality) >= {"forward_speed_mps", "foot_skate_mps", "duty_factor_FL_foot"}
         assert 0.0 <= c.quality["duty_factor_FL_foot"] <= 1.0
+        assert 0.0 <= c.quality["step_frequency_hz"] <= c.fps / 2  # at most one touchdown per 2 frames
     before = path.read_bytes()
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert again.returncode != 0 and "exists" in again.stderr and path.read_bytes() == before
@@ -352,3 +353,20 @@ def test_make_twin_imitates_the_given_motion_files(tmp_path) -> None:
         make_twin("TRIRL-Go2-Walk", "trirl", 2, 0, motion_files=[resolve_motion_path("g1_walk.h5")])
     with pytest.raises(ValueError, match="expert_reward"):
         make_twin("TRIRL-Go2-Walk", "expert", 2, 0, expert_reward="fast")
+
+
+def test_clip_quality_counts_touchdowns_per_second() -> None:
+    """step_frequency_hz: a foot that lands every 10 frames at 100 fps steps at 10 Hz, one that never lifts at 0."""
+    from trirl_isaac.motion.kinematics import Kinematics
+    from trirl_isaac.motion.schema import load_motion_file
+    from trirl_isaac.spec import resolve_motion_path
+    from trirl_isaac.twin.record import clip_quality
+
+    kin = Kinematics("go2")
+    (clip,) = load_motion_file(resolve_motion_path("go2_walk.h5"), None, kinematics=kin)
+    t = clip.num_frames  # 50 frames at 100 fps
+    stepping = (np.arange(t) % 10) >= 5  # down on frames 5-9, 15-19, ...: touchdowns at 5, 15, 25, 35, 45
+    contact = np.stack([stepping, np.ones(t, bool), stepping, np.ones(t, bool)], axis=1)
+    q = clip_quality(clip, contact, list(GO2.feet), kin)
+    assert q["step_frequency_hz"] == pytest.approx(0.5 * 5 * clip.fps / (t - 1))
+    assert q["duty_factor_FL_foot"] == 0.5 and q["duty_factor_FR_foot"] == 1.0
