@@ -298,6 +298,12 @@ def test_foot_terms_charge_a_sliding_stance_and_not_a_still_one() -> None:
     assert np.allclose(np.linalg.norm(v[0], axis=-1), 1.0, atol=0.1) and np.abs(v[1]).max() < 0.1  # + settling
     env.step(zero)
     assert reward.last_terms["feet_slide"] > 2 * still["feet_slide"] + 0.1  # friction stops the feet in ~1 step
+    # joint limits: radians past the soft limits, summed (one calf 0.1 rad past its upper limit in env 0)
+    k = list(GO2.joint_names).index("RL_calf_joint")
+    env.datas[0].qpos[env.tm.qpos_adr[k]] = env.tm.soft_limits[k, 1] + 0.1
+    env._cache = None
+    over = VelocityReward.limit_violation(env)
+    assert over[0].item() == pytest.approx(0.1, abs=1e-5) and over[1].item() == 0.0
     with pytest.raises(ValueError, match="unknown terms \\['feet_skate'\\]"):
         VelocityReward(weights={**GAIT_WEIGHTS, "feet_skate": 1.0})
     with pytest.raises(ValueError, match="missing terms \\['feet_clearance'\\]"):

@@ -50,6 +50,7 @@ WEIGHTS: dict[str, float] = {
     "feet_clearance": 0.0,
     "gait_trot": 0.0,
     "air_time_mode": 0.0,
+    "dof_pos_limits": 0.0,
 }
 """Isaac Lab's Go2 flat velocity task (isaaclab_tasks 3.0), as configured for the TRIRL-Go2-Expert-Velocity task.
 The foot terms are off here; :data:`TROT_WEIGHTS` and :data:`GAIT_WEIGHTS` turn them on."""
@@ -67,7 +68,17 @@ GAIT_WEIGHTS: dict[str, float] = {**TROT_WEIGHTS, "air_time_mode": 1.5}
 contact time while that is under ``air_time_mode_s`` and nothing once it is longer, so phases grow towards 0.3 s
 instead of the 0.09 s of the 5.5 Hz trot. Not yet measured."""
 
-EXPERT_REWARDS: dict[str, dict[str, float]] = {"isaaclab": WEIGHTS, "trot": TROT_WEIGHTS, "gait": GAIT_WEIGHTS}
+GAIT_LIMITS_WEIGHTS: dict[str, float] = {**GAIT_WEIGHTS, "dof_pos_limits": -10.0}
+""":data:`GAIT_WEIGHTS` plus Isaac Lab's ``joint_pos_limits`` (radians past the soft joint limits, summed; weight as
+legged_gym's): the ``gait`` expert leans a hind calf 0.05 rad past its limit (MuJoCo's limits are soft), which the
+clip validator refuses. Not yet measured."""
+
+EXPERT_REWARDS: dict[str, dict[str, float]] = {
+    "isaaclab": WEIGHTS,
+    "trot": TROT_WEIGHTS,
+    "gait": GAIT_WEIGHTS,
+    "gait_limits": GAIT_LIMITS_WEIGHTS,
+}
 """The expert rewards ``train_twin.py --expert_reward`` chooses from (default ``gait``)."""
 
 
@@ -177,6 +188,7 @@ class VelocityReward:
             "feet_clearance": torch.as_tensor(clearance, dtype=torch.float32),
             "gait_trot": torch.as_tensor(trot * moving, dtype=torch.float32),
             "air_time_mode": torch.as_tensor(air_mode * moving, dtype=torch.float32),
+            "dof_pos_limits": self.limit_violation(env),
         }
         self._prev_action = terms["actions"].clone()
         self._prev_joint_vel = terms["joint_vel"].clone()
@@ -186,6 +198,13 @@ class VelocityReward:
         self.last_terms = {name: float(value.mean()) for name, value in r.items()}
         self._advance_curriculum(float(v[:, 0].mean()))
         return total
+
+    @staticmethod
+    def limit_violation(env) -> torch.Tensor:
+        """Isaac Lab's ``joint_pos_limits`` (N,): radians past the twin's soft joint limits, summed over joints."""
+        q = torch.as_tensor(env._gather()["joint_pos"], dtype=torch.float32)
+        lo, hi = (torch.as_tensor(env.tm.soft_limits[:, k], dtype=torch.float32) for k in (0, 1))
+        return ((lo - q).clamp(min=0.0) + (q - hi).clamp(min=0.0)).sum(-1)
 
     def trot_reward(self, env) -> np.ndarray:
         """Isaac Lab's Spot ``GaitReward`` (N,): 1 for a perfect trot of ``trot_pairs``, less the further off."""
