@@ -34,6 +34,13 @@ def main() -> None:
     p.add_argument("--log_dir", default=None)
     p.add_argument("--expert_reward", default="gait", choices=sorted(EXPERT_REWARDS), help="--mode expert's reward")
     p.add_argument("--motion_files", nargs="+", default=None, help="clips to imitate instead of the task's")
+    p.add_argument(
+        "--trirl",
+        nargs="+",
+        default=None,
+        metavar="KEY=VALUE",
+        help="trirl_cfg overrides (mode trirl), e.g. discriminator.grad_penalty=10 chain_length=0",
+    )
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
     import torch
@@ -58,6 +65,7 @@ def main() -> None:
         args.max_minutes,
         args.expert_reward,
         args.motion_files,
+        args.trirl,
     )
 
 

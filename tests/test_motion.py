@@ -228,6 +228,41 @@ def test_resampling_velocities_consistent(g1):
     assert abs(np.median(r.root_ang_vel[:, 2]) - 0.3) < 0.05
 
 
+@pytest.mark.parametrize("cyclic", [False, True])
+def test_simulator_velocities_kept_on_the_control_grid(tmp_path, g1, cyclic):
+    """velocity_source 'simulator' (recorded clips): on the control grid the stored velocities are used as they are,
+    because a simulator's velocity is not the central difference of its positions; off the grid, or unmarked, the
+    library recomputes them. The attribute survives a save/load; a wrong value is a named error."""
+    clip = synthetic_clip(g1, frames=50, fps=1.0 / DT, cyclic=cyclic)
+    rng = np.random.default_rng(0)
+    clip.joint_vel = clip.joint_vel + rng.normal(0.0, 0.05, clip.joint_vel.shape)  # not a finite difference
+    clip.root_lin_vel = clip.root_lin_vel + rng.normal(0.0, 0.05, clip.root_lin_vel.shape)
+    clip.root_ang_vel = clip.root_ang_vel + rng.normal(0.0, 0.05, clip.root_ang_vel.shape)
+    clip.velocity_source = "simulator"
+    path = tmp_path / "sim.h5"
+    save_motion_file(path, "g1", [clip])
+    (loaded,) = load_motion_file(path, g1.joint_names, limits_of(g1))
+    assert loaded.velocity_source == "simulator"
+    r = resample_clip(loaded, DT, G1_KEY, g1)
+    assert r.num_steps == 50
+    np.testing.assert_allclose(r.joint_vel, clip.joint_vel, atol=1e-6)  # float32 on disk
+    np.testing.assert_allclose(r.root_lin_vel, clip.root_lin_vel, atol=1e-6)
+    np.testing.assert_allclose(r.root_ang_vel, clip.root_ang_vel, atol=1e-6)
+    np.testing.assert_allclose(r.joint_pos, clip.joint_pos, atol=1e-6)
+    fd = resample_clip(loaded, DT / 2, G1_KEY, g1)  # off the grid: recomputed
+    np.testing.assert_allclose((fd.joint_pos[2:] - fd.joint_pos[:-2]) / DT, fd.joint_vel[1:-1], atol=1e-9)
+    loaded.velocity_source = "finite_difference"
+    unmarked = resample_clip(loaded, DT, G1_KEY, g1)
+    assert np.abs(unmarked.joint_vel - clip.joint_vel).max() > 0.05
+    with h5py.File(path, "r+") as f:
+        f["clips"][clip.name].attrs["velocity_source"] = "mocap"
+    with pytest.raises(MotionFileError, match="velocity_source is 'mocap'"):
+        load_motion_file(path, g1.joint_names, limits_of(g1))
+    with h5py.File(path, "r+") as f:
+        del f["clips"][clip.name].attrs["velocity_source"]  # files written before the attribute
+    assert load_motion_file(path, g1.joint_names, limits_of(g1))[0].velocity_source == "finite_difference"
+
+
 def test_resampling_exact_for_linear_motion(g1):
     clip = synthetic_clip(g1, frames=31, fps=30.0, yaw_rate=0.0)
     clip.joint_pos = np.linspace(0.0, 0.3, 31)[:, None] * np.ones(29)[None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import os
@@ -359,6 +360,58 @@ def test_make_twin_imitates_the_given_motion_files(tmp_path) -> None:
         make_twin("TRIRL-Go2-Walk", "trirl", 2, 0, motion_files=[resolve_motion_path("g1_walk.h5")])
     with pytest.raises(ValueError, match="expert_reward"):
         make_twin("TRIRL-Go2-Walk", "expert", 2, 0, expert_reward="fast")
+
+
+def test_clip_gait_reads_recorded_duty_factors_and_keeps_simulator_velocities(tmp_path) -> None:
+    """A recorded clip's duty factors are its contact-sensor numbers (as the policy's are measured), weighted by
+    clip length; its velocities are the twin's own (velocity_source 'simulator'), not finite differences; a clip
+    without them (the procedural trot) falls back to foot heights."""
+    from trirl_isaac.motion.schema import load_motion_file, save_motion_file
+    from trirl_isaac.spec import resolve_motion_path
+    from trirl_isaac.twin.train import clip_gait, make_twin
+
+    (trot,) = load_motion_file(resolve_motion_path("go2_walk.h5"), None)
+    a, b = copy.deepcopy(trot), copy.deepcopy(trot)
+    a.name, b.name = "a", "b"
+    b.joint_pos, b.joint_vel = b.joint_pos[:25], b.joint_vel[:25]
+    for k in ("root_pos", "root_quat", "root_lin_vel", "root_ang_vel", "body_pos", "body_quat"):
+        if getattr(b, k) is not None:
+            setattr(b, k, getattr(b, k)[:25])
+    a.cyclic = b.cyclic = False
+    for clip, duty in ((a, 0.2), (b, 0.8)):
+        clip.quality = {f"duty_factor_{foot}": duty for foot in GO2.feet}
+    path = tmp_path / "recorded.h5"
+    save_motion_file(path, "go2", [a, b])
+    gait = clip_gait(make_twin("TRIRL-Go2-Walk", "trirl", 2, 0, motion_files=[str(path)]))
+    assert gait["duty_source"] == "contact sensors"
+    assert gait["duty_factor"] == pytest.approx([(0.2 * 50 + 0.8 * 25) / 75] * 4)
+    assert clip_gait(make_twin("TRIRL-Go2-Walk", "trirl", 2, 0))["duty_source"] == "foot height"
+
+    recorded = "docs/twin/go2_expert_gait_limits/recorded_model_700_simvel.h5"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    clips = load_motion_file(os.path.join(root, recorded), None)
+    assert {c.velocity_source for c in clips} == {"simulator"}
+    env = make_twin("TRIRL-Go2-Walk", "trirl", 2, 0, motion_files=[os.path.join(root, recorded)])
+    lib = env.motion_library
+    np.testing.assert_allclose(lib.clips[0].joint_vel, clips[0].joint_vel, atol=1e-6)
+
+
+def test_twin_agent_takes_checked_trirl_overrides() -> None:
+    """train_twin.py --trirl KEY=VALUE: the task's trirl_cfg with the items set (a baseline by method/policy_update),
+    a misspelt key or a bad value named before anything runs; overrides outside mode trirl refused."""
+    from trirl_isaac.twin.train import agent_config
+
+    base = agent_config("TRIRL-Go2-Walk", "trirl")["algorithm"]["trirl_cfg"]
+    cfg = agent_config("TRIRL-Go2-Walk", "trirl", ["discriminator.grad_penalty=10", "method=gail", "policy_update=ppo"])
+    tc = cfg["algorithm"]["trirl_cfg"]
+    assert tc["discriminator"]["grad_penalty"] == 10.0 and tc["method"] == "gail" and tc["policy_update"] == "ppo"
+    assert tc["chain_length"] == base["chain_length"] and base["method"] == "trirl"
+    with pytest.raises(SystemExit, match="unknown setting"):
+        agent_config("TRIRL-Go2-Walk", "trirl", ["discriminator.grad_penalt=10"])
+    with pytest.raises(SystemExit, match="eps"):
+        agent_config("TRIRL-Go2-Walk", "trirl", ["eps=-1"])
+    with pytest.raises(ValueError, match="mode 'trirl' only"):
+        agent_config("TRIRL-Go2-Walk", "retrain", ["eps=0.1"])
 
 
 def test_clip_quality_counts_touchdowns_per_second() -> None:

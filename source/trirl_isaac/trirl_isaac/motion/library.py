@@ -3,7 +3,10 @@
 Construction (numpy, once): every clip is resampled onto a grid of control steps dt -- positions by linear
 interpolation, root orientations by slerp -- and all velocities are recomputed from the resampled positions by
 central finite differences (angular velocity from quaternion differences), so ``(x[k+1] - x[k-1]) / 2dt == v[k]``
-holds exactly and states and their velocities agree with what a simulator stepping at dt would see.
+holds exactly. The exception is a clip recorded from a simulator (``velocity_source = "simulator"``) that lies on
+the control grid (fps = 1/dt): its stored, instantaneous velocities are kept. A simulator's velocity is not the
+central difference of its positions (contacts change it within a step), and a discriminator sees the difference:
+recomputed, the clip of an expert is told from the expert's own rollouts (README, "Why the discriminator saturated").
 
 A cyclic clip of T frames at fps lasts T/fps seconds and wraps: the frame after the last is the first, displaced
 by the loop's root translation (xy) and yaw. That displacement is extrapolated from the root motion at the two
@@ -195,6 +198,22 @@ def resample_clip(
         dq2 = quat_mul(g_root_quat[2:], quat_conj(g_root_quat[:-2]))
         ang_vel = np.concatenate([w_step[:1], quat_to_rotvec(dq2) / (2.0 * dt), w_step[-1:]])
         sl = slice(None)
+    if clip.velocity_source == "simulator" and abs(fps * dt - 1.0) < 1e-9:  # on the grid: frame k is step k
+        return ResampledClip(
+            name=clip.name,
+            cyclic=clip.cyclic,
+            dt=dt,
+            time_scale=time_scale,
+            root_pos=g_root_pos[sl],
+            root_quat=g_root_quat[sl],
+            root_lin_vel=np.asarray(clip.root_lin_vel, dtype=float),
+            root_ang_vel=np.asarray(clip.root_ang_vel, dtype=float),
+            joint_pos=g_joint_pos[sl],
+            joint_vel=np.asarray(clip.joint_vel, dtype=float),
+            key_body_pos=g_body_pos[sl],
+            loop_yaw=loop_yaw,
+            loop_xy=np.asarray(loop_xy, dtype=float),
+        )
     return ResampledClip(
         name=clip.name,
         cyclic=clip.cyclic,

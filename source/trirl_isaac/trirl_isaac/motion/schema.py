@@ -4,7 +4,8 @@ Layout (all arrays float32 on disk, float64 in memory; positions in metres, angl
 
     /                       attrs: schema_version (int) = 1, robot (str, e.g. "g1")
     /clips/<name>/          attrs: fps (float > 0), source, licence, how_made (str), quat_convention = "wxyz",
-                                   cyclic (bool), quality_* (float, optional: retarget/foot-contact metrics)
+                                   cyclic (bool), quality_* (float, optional: retarget/foot-contact metrics),
+                                   velocity_source (str, optional): "finite_difference" (default) or "simulator"
         joint_names         (J,)      utf-8 strings
         joint_pos           (T, J)    joint positions, in the order of joint_names
         joint_vel           (T, J)
@@ -15,6 +16,10 @@ Layout (all arrays float32 on disk, float64 in memory; positions in metres, angl
         body_names          (B,)      optional, utf-8 strings
         body_pos            (T, B, 3) optional, world positions of body_names
         body_quat           (T, B, 4) optional, world orientations of body_names, w, x, y, z
+
+``velocity_source = "simulator"`` marks a clip recorded from a simulator whose velocities are the simulator's own
+(instantaneous) ones; the motion library keeps them when the clip lies on the control grid, instead of recomputing
+velocities by finite differences (see :mod:`trirl_isaac.motion.library` for why this matters to a discriminator).
 
 A cyclic clip loops: the frame after the last is the first, displaced by the loop's root xy translation and yaw
 (see :mod:`trirl_isaac.motion.library`). Every problem found on open raises :class:`MotionFileError` with the
@@ -35,6 +40,8 @@ SCHEMA_VERSION = 1
 QUAT_CONVENTION = "wxyz"
 QUALITY_PREFIX = "quality_"
 CLIP_ATTRS = ("fps", "source", "licence", "how_made", "quat_convention", "cyclic")
+VELOCITY_SOURCES = ("finite_difference", "simulator")
+"""Where a clip's velocities come from (optional attribute ``velocity_source``; absent = finite_difference)."""
 REQUIRED_DATASETS = ("joint_names", "joint_pos", "joint_vel", "root_pos", "root_quat", "root_lin_vel", "root_ang_vel")
 BODY_DATASETS = ("body_names", "body_pos", "body_quat")
 
@@ -64,6 +71,7 @@ class MotionClip:
     body_pos: np.ndarray | None = None  # (T, B, 3) world
     body_quat: np.ndarray | None = None  # (T, B, 4) w, x, y, z
     quality: dict[str, float] = field(default_factory=dict)
+    velocity_source: str = "finite_difference"  # one of VELOCITY_SOURCES
 
     @property
     def num_frames(self) -> int:
@@ -98,6 +106,9 @@ def save_motion_file(path: str | os.PathLike, robot: str, clips: Sequence[Motion
             g.attrs["how_made"] = clip.how_made
             g.attrs["quat_convention"] = QUAT_CONVENTION
             g.attrs["cyclic"] = bool(clip.cyclic)
+            if clip.velocity_source not in VELOCITY_SOURCES:
+                raise ValueError(f"clip '{clip.name}': velocity_source must be one of {VELOCITY_SOURCES}")
+            g.attrs["velocity_source"] = clip.velocity_source
             for k, v in clip.quality.items():
                 g.attrs[QUALITY_PREFIX + k] = float(v)
             string = h5py.string_dtype("utf-8")
@@ -340,6 +351,9 @@ def _read_clip(g, name, fail, robot_joint_names, joint_limits, required_bodies, 
     quality = {
         k[len(QUALITY_PREFIX) :]: float(np.asarray(v)) for k, v in g.attrs.items() if k.startswith(QUALITY_PREFIX)
     }
+    velocity_source = attr("velocity_source") if "velocity_source" in g.attrs else VELOCITY_SOURCES[0]
+    if velocity_source not in VELOCITY_SOURCES:
+        raise fail(f"velocity_source is '{velocity_source}', expected one of {list(VELOCITY_SOURCES)}", name)
     return MotionClip(
         name=name,
         fps=fps,
@@ -350,6 +364,7 @@ def _read_clip(g, name, fail, robot_joint_names, joint_limits, required_bodies, 
         how_made=attr("how_made"),
         body_names=body_names,
         quality=quality,
+        velocity_source=velocity_source,
         **data,
     )
 

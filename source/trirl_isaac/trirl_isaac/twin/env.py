@@ -99,8 +99,9 @@ class TwinEnv(VecEnv):
         self.rng = np.random.default_rng(seed)
         self.torch_gen = torch.Generator().manual_seed(seed)
         files = list(self.task.motion_files if motion_files is None else motion_files)
+        self.motion_files = [str(resolve_motion_path(f)) for f in files]
         self.motion_library = MotionLibrary(
-            [MotionSource(resolve_motion_path(f)) for f in files],
+            [MotionSource(f) for f in self.motion_files],
             robot_joint_names=list(self.robot.joint_names),
             default_joint_pos=torch.as_tensor(self.tm.default_joint_pos, dtype=torch.float32),
             key_body_names=list(self.robot.key_bodies),

@@ -66,6 +66,7 @@ def clip_from_states(states: list, env_index: int, robot, fps: float, name: str,
         root_ang_vel=take("root_ang_vel_w"),
         body_names=list(robot.key_bodies),
         body_pos=take("key_body_pos_w"),
+        velocity_source="simulator",  # the twin's own velocities: what the policy's discriminator features use
         **meta,
     )
 

@@ -19,8 +19,11 @@ import torch
 MODES = ("trirl", "retrain", "expert")
 
 
-def agent_config(task: str, mode: str) -> dict[str, Any]:
-    """The rsl_rl runner config (a dict) of ``task`` for ``mode``: the Isaac Lab task's own agent settings."""
+def agent_config(task: str, mode: str, trirl_overrides: list[str] | None = None) -> dict[str, Any]:
+    """The rsl_rl runner config (a dict) of ``task`` for ``mode``: the Isaac Lab task's own agent settings.
+
+    ``trirl_overrides`` (``key[.sub]=value`` items, mode ``trirl`` only) change the task's ``trirl_cfg``, checked by
+    name and value as the benchmark's ``--trirl`` is; ``method=gail policy_update=ppo`` runs a baseline."""
     import gymnasium as gym
     from isaaclab.utils import to_dict
     from isaaclab_rl.rsl_rl import handle_deprecated_rsl_rl_cfg
@@ -41,7 +44,15 @@ def agent_config(task: str, mode: str) -> dict[str, Any]:
         entry = "rsl_rl_cfg_entry_point" if mode == "trirl" else "rsl_rl_ppo_cfg_entry_point"
         cfg = resolve_callable(gym.spec(task).kwargs[entry])()
     cfg.device = "cpu"
-    return to_dict(handle_deprecated_rsl_rl_cfg(cfg, RSL_RL_VERSION))
+    cfg = to_dict(handle_deprecated_rsl_rl_cfg(cfg, RSL_RL_VERSION))
+    if trirl_overrides:
+        if mode != "trirl":
+            raise ValueError(f"trirl overrides apply to mode 'trirl' only, not {mode!r}")
+        from trirl_isaac.bench.settings import with_overrides
+
+        alg = cfg["algorithm"]
+        alg["trirl_cfg"] = with_overrides(list(trirl_overrides), trirl=alg["trirl_cfg"])
+    return cfg
 
 
 def make_twin(
@@ -76,16 +87,28 @@ def make_twin(
 
 
 def clip_gait(env, frames: int = 4096) -> dict[str, Any]:
-    """The clip's forward speed and per-foot duty factor (foot low: within 1.5 cm of its lowest height)."""
+    """The clip's forward speed and per-foot duty factor.
+
+    Duty factors come from the clips' own contact-sensor numbers (``quality_duty_factor_<foot>``, written by the
+    twin's recorder) when every clip has them, weighted by clip length, so they are measured as the policy's are;
+    otherwise from foot heights (foot low: within 1.5 cm of its lowest height). ``duty_source`` says which."""
     from trirl_isaac.motion.features import quat_rotate_inverse
+    from trirl_isaac.motion.schema import load_motion_file
 
     lib = env.motion_library
     state, _, _ = lib.sample_states(frames)
     speed = quat_rotate_inverse(state.root_quat_w, state.root_lin_vel_w)[:, 0]
+    clips = [c for path in env.motion_files for c in load_motion_file(path, None)]
+    keys = [f"duty_factor_{foot}" for foot in env.robot.feet]
+    if clips and all(k in c.quality for c in clips for k in keys):
+        w = np.array([c.num_frames for c in clips], dtype=float)
+        duty = (np.array([[c.quality[k] for k in keys] for c in clips]) * w[:, None]).sum(0) / w.sum()
+        return {"forward_speed": float(speed.mean()), "duty_factor": duty.tolist(), "duty_source": "contact sensors"}
     feet = [lib.key_body_names.index(f) for f in env.robot.feet if f in lib.key_body_names]
     z = state.key_body_pos_w[:, feet, 2]
     low = z <= z.min(dim=0).values + 0.015
-    return {"forward_speed": float(speed.mean()), "duty_factor": low.float().mean(dim=0).tolist()}
+    return {"forward_speed": float(speed.mean()), "duty_factor": low.float().mean(dim=0).tolist(),
+            "duty_source": "foot height"}  # fmt: skip
 
 
 @torch.no_grad()
@@ -143,6 +166,7 @@ def train(
     max_minutes: float | None = None,
     expert_reward: str = "gait",
     motion_files: list[str] | None = None,
+    trirl_overrides: list[str] | None = None,
 ) -> dict[str, Any]:
     """Train in the twin, evaluating the gait every ``eval_every`` iterations; writes ``summary.json``.
 
@@ -155,7 +179,7 @@ def train(
 
     torch.manual_seed(seed)
     os.makedirs(log_dir, exist_ok=True)
-    cfg = agent_config(task, mode)
+    cfg = agent_config(task, mode, trirl_overrides)
     cfg["seed"] = seed
     env = make_twin(task, mode, num_envs, seed, expert_reward=expert_reward, motion_files=motion_files)
     if mode == "retrain":
@@ -194,6 +218,7 @@ def train(
     summary = {"task": task, "mode": mode, "seed": seed, "num_envs": num_envs, "clip": clip, "curve": curve,
                "iterations": done_iters, "resumed_from": resume, "agent": cfg}  # fmt: skip
     summary["motion_files"] = motion_files
+    summary["trirl_overrides"] = list(trirl_overrides or [])
     if mode == "expert":
         summary["expert_reward"] = {"name": expert_reward, "weights": env.task_reward.weights}
     first = next((p for p in curve if p["meets"]), None)

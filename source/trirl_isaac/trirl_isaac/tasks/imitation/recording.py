@@ -73,6 +73,7 @@ def clips_from_frames(env, frames, ends, env_ids, name_prefix: str, how_made: st
                 how_made=how_made,
                 body_names=list(key_bodies),
                 body_pos=stacked["key_body_pos_w"][i, :t_end],
+                velocity_source="simulator",  # the task's robot_state velocities, as its discriminator sees them
             )
         )
     return clips
