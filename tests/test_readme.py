@@ -26,6 +26,7 @@ RUN_ELSEWHERE = {
     "tabular_check": "test_readme.py::test_tabular_check_runs (here)",
     "train_twin": "test_twin.py::test_train_in_the_twin_end_to_end (--mode expert via the script, 2 iterations)",
     "sim2sim": "test_tasks.py::test_train_with_video_then_play_headless (on play.py's export)",
+    "probe_clip": "test_twin.py::test_clip_probe_reports_every_comparison (library path, tiny budget)",
     "test": "CI itself (.ci/run)",
 }
 """Where the suite runs each README command with a tiny budget; the rest (a full benchmark table, a full G1 run, the

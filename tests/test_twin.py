@@ -429,3 +429,24 @@ def test_clip_quality_counts_touchdowns_per_second() -> None:
     q = clip_quality(clip, contact, list(GO2.feet), kin)
     assert q["step_frequency_hz"] == pytest.approx(0.5 * 5 * clip.fps / (t - 1))
     assert q["duty_factor_FL_foot"] == 0.5 and q["duty_factor_FR_foot"] == 1.0
+
+
+def test_clip_probe_reports_every_comparison() -> None:
+    """scripts/probe_clip.py's library path with a tiny budget: clip vs rollout vs clip-without-velocities, held-out
+    accuracies in [0, 1]; feature groups are left out of both halves of (s, s'); an unknown group is named."""
+    from trirl_isaac.twin.probe import feature_columns, probe
+
+    cols = feature_columns(12, 4, ("joint_vel",), absorbing=True)
+    half = 2 * 12 + 10 + 12 + 1
+    assert len(cols) == 2 * (half - 12) and not any(12 <= c < 24 or half + 12 <= c < half + 24 for c in cols.tolist())
+    assert feature_columns(12, 4).tolist() == list(range(2 * (half - 1)))
+    with pytest.raises(ValueError, match="unknown feature group"):
+        feature_columns(12, 4, ("joint_velocity",))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    expert = os.path.join(root, "docs", "twin", "go2_expert_gait_limits")
+    report = probe("TRIRL-Go2-Walk", os.path.join(expert, "model_700.pt"),
+                   [os.path.join(expert, "recorded_model_700_simvel.h5")], num_envs=4, steps=110, skip=100, fits=2,
+                   batch=64, drops=(("joint_vel", "base_ang_vel", "base_lin_vel"),))  # fmt: skip
+    assert report["policy_rows"] == 4 * 10 and report["clip_frames"] == 8 * 400
+    for key in ("clip", "rollout", "clip_without_joint_vel+base_ang_vel+base_lin_vel"):
+        assert 0.0 <= report[key]["accuracy"] <= 1.0
