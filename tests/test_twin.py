@@ -210,6 +210,14 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path) -> None:
         again = subprocess.run(cmd, capture_output=True, text=True, timeout=600)  # never into a used folder
         assert again.returncode != 0 and "exists and is not empty" in again.stderr
         check_twin_recording(str(out / "model_2.pt"), tmp_path / "rec.h5")
+        # the command curriculum travels with the checkpoint: a resumed run continues from the saved command
+        saved = torch.load(out / "model_2.pt", weights_only=False)
+        assert saved["infos"]["env_state"]["task_reward"]["forward_command"] == 0.5  # the curriculum's start
+        saved["infos"]["env_state"]["task_reward"]["forward_command"] = 0.9
+        torch.save(saved, tmp_path / "later.pt")
+        resumed = train("TRIRL-Go2-Walk", "expert", iterations=1, num_envs=4, seed=0, log_dir=str(tmp_path / "resumed"),
+                        eval_every=1, eval_envs=2, resume=str(tmp_path / "later.pt"))  # fmt: skip
+        assert resumed["expert_reward"]["forward_command"] == pytest.approx(0.9)
     else:
         summary = train("TRIRL-Go2-Walk", mode, iterations=2, num_envs=4, seed=0, log_dir=str(out), eval_every=1,
                         eval_envs=2)  # fmt: skip
@@ -275,6 +283,12 @@ def test_velocity_curriculum_raises_the_command_only_when_tracked() -> None:
     assert VelocityReward(curriculum_start=None).forward_command == 1.0
     with pytest.raises(ValueError, match="curriculum_start"):
         VelocityReward(curriculum_start=1.5)
+    r._advance_curriculum(0.7)  # mid-window state travels too
+    again = VelocityReward(curriculum_window=3)
+    again.load_state_dict(r.state_dict())
+    assert again.state_dict() == r.state_dict() == {"forward_command": 1.0, "speed_sum": 0.7, "speed_steps": 1}
+    with pytest.raises(ValueError, match="forward_command 2.0 outside"):
+        again.load_state_dict({**r.state_dict(), "forward_command": 2.0})
 
 
 def test_foot_terms_charge_a_sliding_stance_and_not_a_still_one() -> None:

@@ -419,5 +419,17 @@ class TwinEnv(VecEnv):
             **actuator_metadata(self.robot.name),
         }
 
+    def state_dict(self) -> dict[str, Any]:
+        """State a resumed run needs beyond the networks: the task reward's (the expert's command curriculum)."""
+        reward_state = getattr(self.task_reward, "state_dict", None)
+        return {"task_reward": reward_state()} if reward_state is not None else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` (a checkpoint of another kind of run: a named error)."""
+        if "task_reward" in state:
+            if not hasattr(self.task_reward, "load_state_dict"):
+                raise ValueError("the checkpoint holds a task-reward state, but this twin has no task reward")
+            self.task_reward.load_state_dict(state["task_reward"])
+
     def close(self) -> None:
         """Nothing to release (MuJoCo data are freed with the env)."""

@@ -226,6 +226,17 @@ class VelocityReward:
             alt = alt * match(air[:, i], con[:, j], con[:, i], air[:, j])
         return sync * alt
 
+    def state_dict(self) -> dict[str, float]:
+        """The curriculum's state (saved with the checkpoint, so a resumed run keeps its command)."""
+        return {"forward_command": self.forward_command, "speed_sum": self._speed_sum, "speed_steps": self._speed_steps}
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        """Restore :meth:`state_dict`; a command outside [0, command] is a named error."""
+        if not 0.0 <= float(state["forward_command"]) <= self.command[0]:
+            raise ValueError(f"saved forward_command {state['forward_command']} outside [0, {self.command[0]}]")
+        self.forward_command = float(state["forward_command"])
+        self._speed_sum, self._speed_steps = float(state["speed_sum"]), int(state["speed_steps"])
+
     def _advance_curriculum(self, mean_forward_speed: float) -> None:
         """Raise the forward command once the policy tracks the current one (see the module docstring)."""
         self._speed_sum += mean_forward_speed

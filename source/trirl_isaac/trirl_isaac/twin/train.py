@@ -189,7 +189,12 @@ def train(
     runner_cls = TrirlRunner if mode == "trirl" else OnPolicyRunner
     runner = runner_cls(env, cfg, log_dir=log_dir, device="cpu")
     if resume:
-        runner.load(resume)
+        infos = runner.load(resume)  # TrirlRunner restores env.state_dict itself; rsl_rl's runner via infos
+        if isinstance(infos, dict) and "env_state" in infos:
+            env.load_state_dict(infos["env_state"])
+        elif mode == "expert":
+            print(f"[twin] {resume} holds no curriculum state (a checkpoint from the middle of a run): the command "
+                  "curriculum starts again", flush=True)  # fmt: skip
     probe_args = {"play": True, "expert_reward": expert_reward, "motion_files": motion_files}
     probe = make_twin(task, mode, eval_envs, seed + 1000, **probe_args)
     clip = clip_gait(probe)
@@ -212,7 +217,7 @@ def train(
             f"{np.round(report['duty_factor'], 2).tolist()} (clip {np.round(clip['duty_factor'], 2).tolist()})",
             flush=True,
         )
-    runner.save(os.path.join(log_dir, f"model_{done_iters}.pt"))
+    runner.save(os.path.join(log_dir, f"model_{done_iters}.pt"), infos={"env_state": env.state_dict()})
     if mode == "trirl":
         runner.alg.reward.save(os.path.join(log_dir, "reward.pt"))
     summary = {"task": task, "mode": mode, "seed": seed, "num_envs": num_envs, "clip": clip, "curve": curve,
@@ -220,7 +225,8 @@ def train(
     summary["motion_files"] = motion_files
     summary["trirl_overrides"] = list(trirl_overrides or [])
     if mode == "expert":
-        summary["expert_reward"] = {"name": expert_reward, "weights": env.task_reward.weights}
+        summary["expert_reward"] = {"name": expert_reward, "weights": env.task_reward.weights,
+                                    "forward_command": env.task_reward.forward_command}  # fmt: skip
     first = next((p for p in curve if p["meets"]), None)
     summary["first_meeting_targets"] = first
     with open(os.path.join(log_dir, "summary.json"), "w") as f:
