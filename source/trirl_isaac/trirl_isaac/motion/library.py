@@ -48,7 +48,8 @@ class MotionSource:
 
 @dataclass
 class ResampledClip:
-    """A clip on the control grid (numpy): K steps, velocities from finite differences, loop displacement."""
+    """A clip on the control grid (numpy): K steps, velocities (finite differences, or a simulator's own), loop
+    displacement."""
 
     name: str
     cyclic: bool
@@ -198,22 +199,10 @@ def resample_clip(
         dq2 = quat_mul(g_root_quat[2:], quat_conj(g_root_quat[:-2]))
         ang_vel = np.concatenate([w_step[:1], quat_to_rotvec(dq2) / (2.0 * dt), w_step[-1:]])
         sl = slice(None)
+    lin_vel, joint_vel = diff(g_root_pos), diff(g_joint_pos)
     if clip.velocity_source == "simulator" and abs(fps * dt - 1.0) < 1e-9:  # on the grid: frame k is step k
-        return ResampledClip(
-            name=clip.name,
-            cyclic=clip.cyclic,
-            dt=dt,
-            time_scale=time_scale,
-            root_pos=g_root_pos[sl],
-            root_quat=g_root_quat[sl],
-            root_lin_vel=np.asarray(clip.root_lin_vel, dtype=float),
-            root_ang_vel=np.asarray(clip.root_ang_vel, dtype=float),
-            joint_pos=g_joint_pos[sl],
-            joint_vel=np.asarray(clip.joint_vel, dtype=float),
-            key_body_pos=g_body_pos[sl],
-            loop_yaw=loop_yaw,
-            loop_xy=np.asarray(loop_xy, dtype=float),
-        )
+        lin_vel, ang_vel, joint_vel = (np.asarray(v, dtype=float) for v in (clip.root_lin_vel, clip.root_ang_vel,
+                                                                             clip.joint_vel))  # fmt: skip
     return ResampledClip(
         name=clip.name,
         cyclic=clip.cyclic,
@@ -221,10 +210,10 @@ def resample_clip(
         time_scale=time_scale,
         root_pos=g_root_pos[sl],
         root_quat=g_root_quat[sl],
-        root_lin_vel=diff(g_root_pos),
+        root_lin_vel=lin_vel,
         root_ang_vel=ang_vel,
         joint_pos=g_joint_pos[sl],
-        joint_vel=diff(g_joint_pos),
+        joint_vel=joint_vel,
         key_body_pos=g_body_pos[sl],
         loop_yaw=loop_yaw,
         loop_xy=np.asarray(loop_xy, dtype=float),
