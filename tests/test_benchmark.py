@@ -319,12 +319,19 @@ def test_trirl_overrides_change_only_the_named_settings() -> None:
     assert isinstance(tc["chain_length"], int) and tc["approximator"]["reservoir_size"] == 64
     assert tc["trust_region"]["cov_bound"] == before["trust_region"]["cov_bound"]
     assert b.agent_cfg("trirl", tc)["algorithm"]["trirl_cfg"]["eps"] == 0.1
+    # a TrirlCfg field the dict leaves at its default (also inside a group the dict lacks) can be set, typed
+    tc = b.with_overrides(["center_reward=true", "absorbing_floor=0", "kl_penalty.eta_start=5"])
+    assert tc["center_reward"] is True and tc["absorbing_floor"] is False and tc["kl_penalty"] == {"eta_start": 5.0}
+    assert "center_reward" not in b.TRIRL and "kl_penalty" not in b.TRIRL
     for bad, message in (
         ("epsilon=0.1", "unknown setting"),
         ("eps", "KEY=VALUE"),
         ("nope.x=1", "no settings group"),
         ("eps=2", "eps must lie in"),
         ("approximator.reservoir_size=-1", "reservoir_size"),
+        ("center_reward=maybe", "center_reward: expected true or false"),
+        ("eps=fast", "eps: expected a number"),
+        ("kl_penalty.eta=1", "unknown setting"),
     ):
         with pytest.raises(SystemExit, match=message):
             b.with_overrides([bad])

@@ -66,6 +66,8 @@ def _rollout(runner: TrirlRunner) -> list:
         ({"discriminator": {"learning_rate": -1.0}}, "discriminator.learning_rate"),
         ({"trust_region": {"mean_bound": 0.0}}, "trust_region.mean_bound"),
         ({"chain_length": 5, "approximator": {"evict_chunk": 6}}, "evict_chunk"),
+        ({"center_reward": "yes"}, "center_reward must be true or false"),
+        ({"absorbing_floor": 1}, "absorbing_floor must be true or false"),
     ],
 )
 def test_bad_config_values_are_named(override, message) -> None:
@@ -158,6 +160,56 @@ def test_absorbing_steps_carry_the_closed_form_tail_and_applied_actions_feed_d()
     # (s, a) features use the actions the env executed, not the unclipped Gaussian samples
     assert x[:, -alg.storage.actions.shape[-1] :].abs().max() <= 0.1 + 1e-6
     assert alg.storage.actions.abs().max() > 0.1
+
+
+def _absorbing_rollout(**trirl) -> tuple:
+    """A rollout in which envs 0 and 2 end their episodes in an absorbing state; returns (alg, r~ per step)."""
+    runner = _runner(num_envs=4, steps=12, episode=5, **trirl)
+    alg, step = runner.alg, runner.env.step
+
+    def step_with_absorbing(actions):
+        obs, rew, dones, extras = step(actions)
+        extras["absorbing"] = dones.bool() & (torch.arange(4) % 2 == 0)
+        return obs, rew, dones, extras
+
+    runner.env.step = step_with_absorbing
+    _rollout(runner)
+    with torch.no_grad():
+        x = alg.disc_features()
+        r_tilde = alg.reward.chain(x, pending=alg.discriminator, pending_step=alg.trirl_cfg.eps).view(12, 4)
+    assert alg._absorbing.sum() >= 2 and (~alg._absorbing).sum() >= 2
+    return alg, r_tilde
+
+
+def test_centred_reward_is_a_constant_shift_of_every_step_and_tail() -> None:
+    alg, r_tilde = _absorbing_rollout(center_reward=True)
+    relabelled = alg.storage.rewards.squeeze(-1) - alg._bootstrap
+    center = r_tilde[~alg._absorbing].mean()
+    shifted = r_tilde - center  # every step, the absorbing ones before their tail: c / (1 - gamma) on every return
+    expected = torch.where(alg._absorbing, shifted / (1.0 - alg.gamma), shifted)
+    torch.testing.assert_close(relabelled, expected, rtol=1e-5, atol=1e-5)
+    assert relabelled[~alg._absorbing].mean().abs() < 1e-5 and center.abs() > 1e-4
+    assert alg.stats["reward_center"] == pytest.approx(center.item(), abs=1e-6)
+
+
+def test_absorbing_floor_bounds_the_tail_by_the_worst_lived_step() -> None:
+    alg, r_tilde = _absorbing_rollout(absorbing_floor=True)
+    relabelled = alg.storage.rewards.squeeze(-1) - alg._bootstrap
+    floor = r_tilde[~alg._absorbing].min()
+    expected = torch.where(alg._absorbing, torch.maximum(r_tilde, floor) / (1.0 - alg.gamma), r_tilde)
+    torch.testing.assert_close(relabelled, expected, rtol=1e-5, atol=1e-5)
+    assert (relabelled[alg._absorbing] >= floor / (1.0 - alg.gamma) - 1e-4).all()
+    assert alg.stats["absorbing_reward_raw"] == pytest.approx(r_tilde[alg._absorbing].mean().item(), abs=1e-5)
+    # where D extrapolates far below every lived step (the expert never falls), the floor binds; off, it does not
+    alg._relabelled.copy_(r_tilde)
+    alg._relabelled[alg._absorbing] = -100.0
+    alg._shape_absorbing_and_center(alg.trirl_cfg)
+    assert torch.equal(alg._relabelled[alg._absorbing], torch.full_like(alg._relabelled[alg._absorbing], floor))
+    assert torch.equal(alg._relabelled[~alg._absorbing], r_tilde[~alg._absorbing])
+    alg.trirl_cfg.absorbing_floor = False
+    alg._relabelled[alg._absorbing] = -100.0
+    alg._shape_absorbing_and_center(alg.trirl_cfg)
+    assert (alg._relabelled[alg._absorbing] == -100.0).all()
 
 
 def test_reward_network_mode_and_reservoir_train_end_to_end() -> None:

@@ -136,6 +136,16 @@ def test_falls_are_not_rewarded_with_absorbing_states(absorbing: bool) -> None:
         assert fell > stand  # the flaw the absorbing state removes
 
 
+def test_a_frozen_reward_prices_falls_with_its_absorbing_floor() -> None:
+    """A reward trained with ``absorbing_floor`` bounds its absorbing value below by the stored floor when frozen."""
+    env = TwinEnv("TRIRL-Go2-Walk", 1, play=True, absorbing=True, default_pose_share=1.0)
+    reward = ConstantReward(env)
+    reward.metadata = dict(reward.metadata, absorbing_floor=-0.5)
+    env.install_frozen_reward(reward, gamma=0.99)
+    fell, fell_len = discounted_return(env, fall=True)
+    assert fell_len == 2 and fell == pytest.approx(-1.0 + 0.99 * -0.5 / (1.0 - 0.99), rel=1e-6)  # not -100
+
+
 def test_absorbing_twin_marks_the_tail_and_pads_expert_rows() -> None:
     env = TwinEnv("TRIRL-Go2-Walk", 2, absorbing=True, default_pose_share=1.0)
     x = env.expert_sampler.sample(5)

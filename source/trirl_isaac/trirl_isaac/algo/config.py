@@ -106,6 +106,14 @@ class TrirlCfg:
     """Expert transitions used for the dual estimate's log E_rho_E[exp(-r/beta)] term each iteration."""
     expert_data: str | None = None
     """Path of a file with expert transition features; else the environment's ``expert_sampler`` is used."""
+    center_reward: bool = False
+    """Subtract the rollout's mean relabelled reward over lived (non-absorbing) steps from every step, the absorbing
+    steps included before their closed-form tail: every trajectory's return moves by the same c / (1 - gamma), so the
+    optimal policy is unchanged, but the critic's targets stay near 0 instead of at the reward's scale / (1 - gamma)."""
+    absorbing_floor: bool = False
+    """Bound the absorbing state's per-step reward below by the lowest reward of a lived step in the same rollout
+    before its closed-form tail. The expert never falls, so D at the absorbing state extrapolates log 0; unbounded,
+    one fall can cost more than many episodes of standing, and a policy learns to stand rather than walk."""
 
     def __post_init__(self) -> None:
         for name, sub in (
@@ -168,6 +176,9 @@ class TrirlCfg:
                     f"chain_length ({self.chain_length})"
                 )
         _positive_int("dual_samples", self.dual_samples)
+        for name in ("center_reward", "absorbing_floor"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"trirl_cfg.{name} must be true or false, got {getattr(self, name)!r}")
 
     @classmethod
     def from_dict(cls, cfg: dict[str, Any] | TrirlCfg | None) -> TrirlCfg:

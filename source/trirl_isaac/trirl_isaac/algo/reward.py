@@ -284,6 +284,15 @@ class RewardChain:
         self._buffer = None
 
 
+def with_absorbing_tail(reward: Any, r: torch.Tensor, absorbing: torch.Tensor, gamma: float) -> torch.Tensor:
+    """``r``, the values of the frozen ``reward``, with every absorbing step standing for the absorbing state's
+    whole tail, r_abs / (1 - gamma). A reward trained with ``absorbing_floor`` carries its last rollout's floor in
+    its metadata and bounds r_abs below by it here too, so re-optimising it prices a fall as training did."""
+    floor = getattr(reward, "metadata", {}).get("absorbing_floor")
+    r_abs = r if floor is None else r.clamp(min=float(floor))
+    return torch.where(absorbing, r_abs / (1.0 - gamma), r)
+
+
 class LearnedReward:
     """The reward a TRIRL (or baseline) run has learned: ``transform(chain(features))``, loadable on its own."""
 

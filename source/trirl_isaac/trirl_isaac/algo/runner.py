@@ -39,6 +39,9 @@ LOGGED = (
     "disc_logit_expert",
     "disc_logit_policy",
     "disc_grad_penalty",
+    "reward_center",
+    "absorbing_reward_raw",
+    "absorbing_floor",
 )
 
 

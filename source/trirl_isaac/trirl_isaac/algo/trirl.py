@@ -180,6 +180,7 @@ class TRIRL(PPO):
                 r_tilde = transform(cfg.method, self._d_new)
                 self._r_before = r_tilde
             self._relabelled.copy_(r_tilde.view_as(self._relabelled))
+            self._shape_absorbing_and_center(cfg)
             # closed-form absorbing tail: r_abs + gamma r_abs + ... = r_abs / (1 - gamma), no bootstrap needed
             self._relabelled[self._absorbing] /= 1.0 - self.gamma
             self.storage.rewards.copy_((self._relabelled + self._bootstrap).unsqueeze(-1))
@@ -190,6 +191,23 @@ class TRIRL(PPO):
         self.stats["reward_tilde_mean"] = r_tilde.mean().item()
         self.stats["env_reward_mean"] = self._env_rewards.mean().item()
         super().compute_returns(obs)
+
+    def _shape_absorbing_and_center(self, cfg: TrirlCfg) -> None:
+        """The per-step options applied to the relabelled rewards before the absorbing tails are closed
+        (``absorbing_floor``, then ``center_reward``); their values are logged."""
+        lived = ~self._absorbing
+        r = self._relabelled
+        if self._absorbing.any():
+            self.stats_extra["absorbing_reward_raw"] = r[self._absorbing].mean().item()
+            if cfg.absorbing_floor and lived.any():
+                floor = r[lived].min()
+                r[self._absorbing] = torch.maximum(r[self._absorbing], floor)
+                self.stats_extra["absorbing_floor"] = floor.item()
+                self.reward.metadata["absorbing_floor"] = floor.item()  # a frozen reward prices falls alike
+        if cfg.center_reward and lived.any():
+            center = r[lived].mean()
+            r -= center
+            self.stats_extra["reward_center"] = center.item()
 
     def add_reward_consumer(self, consumer: Callable[[LearnedReward], None]) -> None:
         """Hand ``consumer`` the current reward now and every corrected reward after each iteration."""

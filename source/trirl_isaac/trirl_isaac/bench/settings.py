@@ -60,32 +60,48 @@ TRIRL_ONLY_KEYS = ("eps", "chain_length", "trust_region", "approximator", "polic
 
 
 def with_overrides(items: list[str], trirl: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A copy of the trirl_cfg with ``key[.sub]=value`` items set (numbers parsed as floats); unknown keys fail."""
+    """A copy of the trirl_cfg with ``key[.sub]=value`` items set (typed like the setting they replace).
+
+    A key may name any ``TrirlCfg`` field, also one the dict leaves at its default; an unknown key or a value
+    that does not parse fails naming the key."""
     tc = copy.deepcopy(TRIRL if trirl is None else trirl)
+    defaults = TrirlCfg().to_dict()
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
             raise SystemExit(f"--trirl expects KEY=VALUE, got {item!r}")
         *parents, leaf = key.split(".")
-        node = tc
+        node, known = tc, defaults
         for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-            if not isinstance(node, dict):
+            known = known.get(part) if isinstance(known, dict) else None
+            if not isinstance(known, dict):
                 raise SystemExit(f"--trirl {key}: no settings group {part!r} in trirl_cfg")
-        if leaf not in node:
-            raise SystemExit(f"--trirl {key}: unknown setting (known: {sorted(node)})")
-        old = node[leaf]
-        if isinstance(old, bool):
-            node[leaf] = value.lower() in ("1", "true", "yes")
-        elif isinstance(old, (int, float)):
-            node[leaf] = type(old)(float(value))
-        else:
-            node[leaf] = value
+            node = node.setdefault(part, {})
+        if leaf not in known:
+            raise SystemExit(f"--trirl {key}: unknown setting (known: {sorted(known)})")
+        old = node.get(leaf, known[leaf])
+        node[leaf] = _parse(key, value, old)
     try:
         TrirlCfg.from_dict(tc)
     except ValueError as e:
         raise SystemExit(f"--trirl: {e}") from e
     return tc
+
+
+def _parse(key: str, value: str, old: Any) -> Any:
+    """``value`` as the type of the setting's current value ``old``; a bad value names ``key``."""
+    if isinstance(old, bool):
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise SystemExit(f"--trirl {key}: expected true or false, got {value!r}")
+        return value.lower() in ("true", "1")
+    if isinstance(old, (int, float)):
+        try:
+            return type(old)(float(value))
+        except ValueError:
+            raise SystemExit(f"--trirl {key}: expected a number, got {value!r}") from None
+    if old is None and value.lower() == "none":
+        return None
+    return value
 
 
 def env_settings(absorbing_tail: str | None = None) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from rsl_rl.env import VecEnv
 from tensordict import TensorDict
 
 from trirl_isaac.algo.expert import ExpertBuffer
-from trirl_isaac.algo.reward import LearnedReward
+from trirl_isaac.algo.reward import LearnedReward, with_absorbing_tail
 
 OBS_GROUPS = ("policy", "critic", "discriminator")
 DISC_INPUTS = ("state_next_state", "state_action")
@@ -313,7 +313,7 @@ class BenchmarkVecEnv(VecEnv):
             with torch.no_grad():
                 reward = self.learned_reward(torch.cat([obs, second], dim=-1).float()).to(self.device)
             if absorbing is not None:
-                reward = torch.where(absorbing, reward / (1.0 - self.reward_gamma), reward)
+                reward = with_absorbing_tail(self.learned_reward, reward, absorbing, self.reward_gamma)
         return self._groups(next_obs), reward.float(), dones.long(), extras
 
 

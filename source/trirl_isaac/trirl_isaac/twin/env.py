@@ -31,6 +31,7 @@ import torch
 from rsl_rl.env import VecEnv
 from tensordict import TensorDict
 
+from trirl_isaac.algo.reward import with_absorbing_tail
 from trirl_isaac.motion.features import RobotState, discriminator_features, quat_rotate, quat_rotate_inverse
 from trirl_isaac.motion.kinematics import resolve_mjcf
 from trirl_isaac.motion.library import MotionLibrary, MotionSource
@@ -350,7 +351,7 @@ class TwinEnv(VecEnv):
         with torch.no_grad():
             r = self.learned_reward(torch.cat([s, s_next], dim=-1)).float().view(-1)
         if self.frozen and self.absorbing:
-            r = torch.where(at_absorbing, r / (1.0 - self.reward_gamma), r)
+            r = with_absorbing_tail(self.learned_reward, r, at_absorbing, self.reward_gamma)
         return r
 
     # ------------------------------------------------------------------ TRIRL's env contract (algo.expert.TrirlEnv)

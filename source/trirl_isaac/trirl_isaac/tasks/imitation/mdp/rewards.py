@@ -8,6 +8,7 @@ import torch
 from isaaclab.assets import Articulation
 from isaaclab.managers import ManagerTermBase, RewardTermCfg, SceneEntityCfg
 
+from trirl_isaac.algo.reward import with_absorbing_tail
 from trirl_isaac.motion.features import quat_rotate_inverse
 
 from .observations import disc_features
@@ -35,7 +36,8 @@ class learned_reward(ManagerTermBase):
 
     def set_reward(self, reward, tail_gamma: float | None = None) -> None:
         """Install a learned reward (a :class:`trirl_isaac.algo.reward.LearnedReward` or any features -> reward);
-        ``tail_gamma`` for a frozen one (TRIRL prices the absorbing tail itself while it trains)."""
+        ``tail_gamma`` for a frozen one (its absorbing tail: ``algo.reward.with_absorbing_tail``; TRIRL prices the
+        tail itself while it trains)."""
         self.reward_fn = reward
         self.tail_gamma = tail_gamma
 
@@ -50,7 +52,7 @@ class learned_reward(ManagerTermBase):
         with torch.no_grad():
             r = self.reward_fn(torch.cat([s, s_next], dim=-1))
         if self.tail_gamma is not None and env.cfg.absorbing_falls:
-            r = torch.where(absorbing_flags(env)["step"], r / (1.0 - self.tail_gamma), r)
+            r = with_absorbing_tail(self.reward_fn, r, absorbing_flags(env)["step"], self.tail_gamma)
         return r
 
     def _log_metrics(self, env: ImitationEnv) -> None:
