@@ -190,6 +190,7 @@ def test_centred_reward_is_a_constant_shift_of_every_step_and_tail() -> None:
     torch.testing.assert_close(relabelled, expected, rtol=1e-5, atol=1e-5)
     assert relabelled[~alg._absorbing].mean().abs() < 1e-5 and center.abs() > 1e-4
     assert alg.stats["reward_center"] == pytest.approx(center.item(), abs=1e-6)
+    assert alg.reward.metadata["reward_center"] == alg.stats["reward_center"]  # a frozen reward centres alike
 
 
 def test_absorbing_floor_bounds_the_tail_by_the_worst_lived_step() -> None:
@@ -199,6 +200,7 @@ def test_absorbing_floor_bounds_the_tail_by_the_worst_lived_step() -> None:
     expected = torch.where(alg._absorbing, torch.maximum(r_tilde, floor) / (1.0 - alg.gamma), r_tilde)
     torch.testing.assert_close(relabelled, expected, rtol=1e-5, atol=1e-5)
     assert (relabelled[alg._absorbing] >= floor / (1.0 - alg.gamma) - 1e-4).all()
+    assert alg.reward.metadata["absorbing_floor"] == pytest.approx(floor.item())
     assert alg.stats["absorbing_reward_raw"] == pytest.approx(r_tilde[alg._absorbing].mean().item(), abs=1e-5)
     # where D extrapolates far below every lived step (the expert never falls), the floor binds; off, it does not
     alg._relabelled.copy_(r_tilde)

@@ -136,14 +136,19 @@ def test_falls_are_not_rewarded_with_absorbing_states(absorbing: bool) -> None:
         assert fell > stand  # the flaw the absorbing state removes
 
 
-def test_a_frozen_reward_prices_falls_with_its_absorbing_floor() -> None:
-    """A reward trained with ``absorbing_floor`` bounds its absorbing value below by the stored floor when frozen."""
+@pytest.mark.parametrize(("floor", "center"), [(-0.5, 0.0), (None, -0.75), (-0.5, -0.75)])
+def test_a_frozen_reward_prices_falls_with_its_absorbing_floor_and_centre(floor, center) -> None:
+    """A reward trained with ``absorbing_floor`` / ``center_reward`` applies the stored floor, then the centre,
+    then the closed-form tail when frozen, as TRIRL did while it trained."""
     env = TwinEnv("TRIRL-Go2-Walk", 1, play=True, absorbing=True, default_pose_share=1.0)
-    reward = ConstantReward(env)
-    reward.metadata = dict(reward.metadata, absorbing_floor=-0.5)
+    reward = ConstantReward(env)  # -1 everywhere
+    reward.metadata = dict(reward.metadata, reward_center=center)
+    if floor is not None:
+        reward.metadata["absorbing_floor"] = floor
     env.install_frozen_reward(reward, gamma=0.99)
     fell, fell_len = discounted_return(env, fall=True)
-    assert fell_len == 2 and fell == pytest.approx(-1.0 + 0.99 * -0.5 / (1.0 - 0.99), rel=1e-6)  # not -100
+    r_abs = max(-1.0, floor if floor is not None else -1.0) - center
+    assert fell_len == 2 and fell == pytest.approx(-1.0 - center + 0.99 * r_abs / (1.0 - 0.99), rel=1e-6)
 
 
 def test_absorbing_twin_marks_the_tail_and_pads_expert_rows() -> None:

@@ -109,7 +109,9 @@ class TrirlCfg:
     center_reward: bool = False
     """Subtract the rollout's mean relabelled reward over lived (non-absorbing) steps from every step, the absorbing
     steps included before their closed-form tail: every trajectory's return moves by the same c / (1 - gamma), so the
-    optimal policy is unchanged, but the critic's targets stay near 0 instead of at the reward's scale / (1 - gamma)."""
+    optimal policy is unchanged, but the critic's targets stay near 0 instead of at the reward's scale / (1 - gamma)
+    (rsl_rl's clipped value loss moves a value by at most clip_param per epoch: from 0 to -650 takes hundreds of
+    iterations). Needs closed-form absorbing tails (a shift changes the optimum where episodes just end)."""
     absorbing_floor: bool = False
     """Bound the absorbing state's per-step reward below by the lowest reward of a lived step in the same rollout
     before its closed-form tail. The expert never falls, so D at the absorbing state extrapolates log 0; unbounded,

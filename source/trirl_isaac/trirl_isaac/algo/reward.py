@@ -286,11 +286,15 @@ class RewardChain:
 
 def with_absorbing_tail(reward: Any, r: torch.Tensor, absorbing: torch.Tensor, gamma: float) -> torch.Tensor:
     """``r``, the values of the frozen ``reward``, with every absorbing step standing for the absorbing state's
-    whole tail, r_abs / (1 - gamma). A reward trained with ``absorbing_floor`` carries its last rollout's floor in
-    its metadata and bounds r_abs below by it here too, so re-optimising it prices a fall as training did."""
-    floor = getattr(reward, "metadata", {}).get("absorbing_floor")
-    r_abs = r if floor is None else r.clamp(min=float(floor))
-    return torch.where(absorbing, r_abs / (1.0 - gamma), r)
+    whole tail, r_abs / (1 - gamma). A reward trained with ``absorbing_floor`` / ``center_reward`` carries its last
+    rollout's floor / centre in its metadata and applies them here as training did (floor, then centre, then the
+    tail), so a re-optimising PPO prices a fall alike and its critic's targets stay near 0."""
+    meta = getattr(reward, "metadata", {})
+    floor, center = meta.get("absorbing_floor"), float(meta.get("reward_center", 0.0))
+    if floor is not None:
+        r = torch.where(absorbing, r.clamp(min=float(floor)), r)
+    r = r - center
+    return torch.where(absorbing, r / (1.0 - gamma), r)
 
 
 class LearnedReward:

@@ -208,6 +208,7 @@ class TRIRL(PPO):
             center = r[lived].mean()
             r -= center
             self.stats_extra["reward_center"] = center.item()
+            self.reward.metadata["reward_center"] = center.item()
 
     def add_reward_consumer(self, consumer: Callable[[LearnedReward], None]) -> None:
         """Hand ``consumer`` the current reward now and every corrected reward after each iteration."""
