@@ -41,6 +41,13 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="trirl_cfg overrides (mode trirl), e.g. discriminator.grad_penalty=10 chain_length=0",
     )
+    p.add_argument(
+        "--algorithm",
+        nargs="+",
+        default=None,
+        metavar="KEY=VALUE",
+        help="the algorithm's own (PPO) settings, any mode, e.g. use_clipped_value_loss=false",
+    )
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
     import torch
@@ -66,6 +73,7 @@ def main() -> None:
         args.expert_reward,
         args.motion_files,
         args.trirl,
+        args.algorithm,
     )
 
 

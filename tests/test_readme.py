@@ -27,6 +27,7 @@ RUN_ELSEWHERE = {
     "train_twin": "test_twin.py::test_train_in_the_twin_end_to_end (--mode expert via the script, 2 iterations)",
     "sim2sim": "test_tasks.py::test_train_with_video_then_play_headless (on play.py's export)",
     "probe_clip": "test_twin.py::test_clip_probe_reports_every_comparison (library path, tiny budget)",
+    "probe_reward": "test_twin.py::test_reward_along_path_interpolates_two_policies_and_prices_each_reward",
     "test": "CI itself (.ci/run)",
 }
 """Where the suite runs each README command with a tiny budget; the rest (a full benchmark table, a full G1 run, the

@@ -443,6 +443,25 @@ def test_twin_agent_takes_checked_trirl_overrides() -> None:
         agent_config("TRIRL-Go2-Walk", "retrain", ["eps=0.1"])
 
 
+def test_twin_agent_takes_checked_algorithm_overrides() -> None:
+    """train_twin.py --algorithm KEY=VALUE: PPO's own settings in any mode, typed like the value they replace; an
+    unknown key (or trirl_cfg, which --trirl owns) and a value of the wrong type are named errors."""
+    from trirl_isaac.twin.train import agent_config
+
+    base = agent_config("TRIRL-Go2-Walk", "retrain")["algorithm"]
+    cfg = agent_config("TRIRL-Go2-Walk", "retrain", None, ["use_clipped_value_loss=false", "num_learning_epochs=3"])
+    alg = cfg["algorithm"]
+    assert base["use_clipped_value_loss"] is True and alg["use_clipped_value_loss"] is False
+    assert alg["num_learning_epochs"] == 3 and isinstance(alg["num_learning_epochs"], int)
+    assert alg["clip_param"] == base["clip_param"]
+    with pytest.raises(ValueError, match="'use_clipped_value_los=false'.*use_clipped_value_loss"):
+        agent_config("TRIRL-Go2-Walk", "trirl", None, ["use_clipped_value_los=false"])
+    with pytest.raises(ValueError, match="KEY one of"):
+        agent_config("TRIRL-Go2-Walk", "trirl", None, ["trirl_cfg=1"])
+    with pytest.raises(ValueError, match="expected true or false, got 'maybe'"):
+        agent_config("TRIRL-Go2-Walk", "trirl", None, ["use_clipped_value_loss=maybe"])
+
+
 def test_clip_quality_counts_touchdowns_per_second() -> None:
     """step_frequency_hz: a foot that lands every 10 frames at 100 fps steps at 10 Hz, one that never lifts at 0."""
     from trirl_isaac.motion.kinematics import Kinematics
@@ -479,3 +498,28 @@ def test_clip_probe_reports_every_comparison() -> None:
     assert report["policy_rows"] == 4 * 10 and report["clip_frames"] == 8 * 400
     for key in ("clip", "rollout", "clip_without_joint_vel+base_ang_vel+base_lin_vel"):
         assert 0.0 <= report[key]["accuracy"] <= 1.0
+
+
+def test_reward_along_path_interpolates_two_policies_and_prices_each_reward() -> None:
+    """scripts/probe_reward.py's library path, tiny budget: with the walker as its own stander every alpha plays the
+    same policy, so the path is flat; each reward gets a per-step mean and a first-episode return; a missing reward
+    file is named."""
+    from trirl_isaac.twin.probe import reward_along_path
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    expert = os.path.join(root, "docs", "twin", "go2_expert_gait_limits")
+    walker = ("expert", os.path.join(expert, "model_700.pt"))
+    clip = [os.path.join(expert, "recorded_model_700_simvel.h5")]
+    rewards = {"gail": os.path.join(root, "docs", "twin", "go2_gail", "reward.pt")}
+    report = reward_along_path("TRIRL-Go2-Walk", rewards, walker, walker, clip, (0.0, 1.0), num_envs=3, steps=12)
+    first, last = report["path"]
+    assert (first["alpha"], last["alpha"]) == (0.0, 1.0)
+    for key in ("forward_speed", "falls_per_1000_steps"):
+        assert first[key] == pytest.approx(last[key], abs=1e-4)
+    for key in ("reward_per_lived_step", "first_episode_return"):
+        assert np.isfinite(first["gail"][key]) and first["gail"][key] == pytest.approx(last["gail"][key], abs=1e-4)
+    assert first["gail"]["first_episode_return"] > 0.0  # GAIL's softplus reward is positive on every step
+    with pytest.raises(FileNotFoundError):
+        reward_along_path("TRIRL-Go2-Walk", {"x": os.path.join(expert, "missing.pt")}, walker, walker, clip, (0.0,))
+    with pytest.raises(ValueError, match="noise_std"):
+        reward_along_path("TRIRL-Go2-Walk", rewards, walker, walker, clip, (0.0,), noise_std=-0.1)

@@ -133,3 +133,78 @@ def probe(
     for env in envs:
         env.close()
     return report
+
+
+@torch.no_grad()
+def reward_along_path(
+    task: str,
+    rewards: dict[str, str],
+    walker: tuple[str, str],
+    stander: tuple[str, str],
+    motion_files: list[str] | None = None,
+    alphas: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0),
+    num_envs: int = 32,
+    steps: int = 300,
+    gamma: float = 0.99,
+    seed: int = 0,
+    noise_std: float = 0.0,
+) -> dict[str, Any]:
+    """What learned rewards pay along a straight path in action space from a standing policy to a walking one.
+
+    ``walker`` / ``stander``: (mode, checkpoint) of two twin policies; the probed policy plays
+    a = alpha * walker(obs) + (1 - alpha) * stander(obs) (+ ``noise_std`` x N(0, 1) per action, the kind of
+    exploration a Gaussian policy does). For each alpha the twin (absorbing falls, reference-state
+    starts as in training) is rolled out once and every reward in ``rewards`` (name -> reward file) is evaluated on
+    the same transitions, frozen as a retraining PPO sees it (:func:`~trirl_isaac.algo.reward.with_absorbing_tail`).
+    Per alpha: forward speed, falls per 1,000 steps, and per reward the mean reward per lived step and the mean
+    discounted return of each env's first episode (falls priced by the closed-form tail). A reward whose return
+    dips between alpha = 0 and 1 offers a policy improving from standing a valley before the gait (a local
+    optimum the policy step has to cross); one that rises steadily offers a slope."""
+    from trirl_isaac.algo.reward import LearnedReward, with_absorbing_tail
+    from trirl_isaac.twin.record import load_policy
+    from trirl_isaac.twin.train import make_twin
+
+    loaded = {name: LearnedReward.load(path) for name, path in rewards.items()}
+    report: dict[str, Any] = {"task": task, "rewards": dict(rewards), "walker": list(walker), "stander": list(stander)}
+    report.update({"num_envs": num_envs, "steps": steps, "gamma": gamma, "noise_std": noise_std, "path": []})
+    if noise_std < 0.0:
+        raise ValueError(f"noise_std must be >= 0, got {noise_std}")
+    gen = torch.Generator().manual_seed(seed)
+    policies = []
+    for mode, checkpoint in (walker, stander):  # each loads in a twin of its own mode (critic inputs differ)
+        host = make_twin(task, mode, num_envs, seed, motion_files=motion_files)
+        policies.append(load_policy(host, task, mode, checkpoint))
+        host.close()
+    walk, stand = policies
+    for alpha in alphas:
+        env = make_twin(task, "retrain", num_envs, seed, motion_files=motion_files)
+        obs = env.get_observations()
+        rows, absorbing, first, speed = [], [], [], []
+        in_first = torch.ones(num_envs, dtype=torch.bool)
+        for _ in range(steps):
+            s = obs["discriminator"].clone()
+            action = alpha * walk(obs) + (1.0 - alpha) * stand(obs)
+            if noise_std > 0.0:
+                action = action + noise_std * torch.randn(action.shape, generator=gen)
+            obs, _, done, extras = env.step(action)
+            s_next = torch.where(done.bool().unsqueeze(-1), extras["final_obs"]["discriminator"], obs["discriminator"])
+            rows.append(torch.cat([s, s_next], dim=-1))
+            absorbing.append(extras.get("absorbing", torch.zeros(num_envs, dtype=torch.bool)))
+            first.append(in_first.clone())
+            speed.append(extras["final_obs"]["critic"][:, 0])
+            in_first &= ~done.bool()
+        env.close()
+        x, ab, first_t = torch.stack(rows), torch.stack(absorbing), torch.stack(first)  # (T, N, ...)
+        lived = ~ab
+        point: dict[str, Any] = {"alpha": alpha, "forward_speed": float(torch.stack(speed)[lived].mean())}
+        point["falls_per_1000_steps"] = float(1000.0 * ab.sum() / max(int(lived.sum()), 1))
+        discount = gamma ** torch.arange(steps, dtype=torch.float32).unsqueeze(-1)
+        for name, reward in loaded.items():
+            r = with_absorbing_tail(reward, reward(x.flatten(0, 1)).view(steps, num_envs), ab, gamma)
+            raw = reward(x.flatten(0, 1)).view(steps, num_envs)
+            point[name] = {
+                "reward_per_lived_step": float(raw[lived].mean()),
+                "first_episode_return": float((discount * r * first_t).sum(0).mean()),
+            }
+        report["path"].append(point)
+    return report

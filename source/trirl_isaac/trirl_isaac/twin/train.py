@@ -19,7 +19,9 @@ import torch
 MODES = ("trirl", "retrain", "expert")
 
 
-def agent_config(task: str, mode: str, trirl_overrides: list[str] | None = None) -> dict[str, Any]:
+def agent_config(
+    task: str, mode: str, trirl_overrides: list[str] | None = None, algorithm_overrides: list[str] | None = None
+) -> dict[str, Any]:
     """The rsl_rl runner config (a dict) of ``task`` for ``mode``: the Isaac Lab task's own agent settings.
 
     ``trirl_overrides`` (``key[.sub]=value`` items, mode ``trirl`` only) change the task's ``trirl_cfg``, checked by
@@ -52,6 +54,18 @@ def agent_config(task: str, mode: str, trirl_overrides: list[str] | None = None)
 
         alg = cfg["algorithm"]
         alg["trirl_cfg"] = with_overrides(list(trirl_overrides), trirl=alg["trirl_cfg"])
+    for item in algorithm_overrides or []:
+        from trirl_isaac.bench.settings import _parse
+
+        key, sep, value = item.partition("=")
+        alg = cfg["algorithm"]
+        if not sep or key not in alg or key in ("class_name", "trirl_cfg"):
+            known = sorted(k for k in alg if k not in ("class_name", "trirl_cfg"))
+            raise ValueError(f"algorithm override {item!r}: expected KEY=VALUE with KEY one of {known}")
+        try:
+            alg[key] = _parse(key, value, alg[key])
+        except SystemExit as err:  # the benchmark's parser words its errors for --trirl
+            raise ValueError(f"algorithm override {item!r}: {str(err).split(': ', 1)[-1]}") from None
     return cfg
 
 
@@ -167,6 +181,7 @@ def train(
     expert_reward: str = "gait",
     motion_files: list[str] | None = None,
     trirl_overrides: list[str] | None = None,
+    algorithm_overrides: list[str] | None = None,
 ) -> dict[str, Any]:
     """Train in the twin, evaluating the gait every ``eval_every`` iterations; writes ``summary.json``.
 
@@ -179,7 +194,7 @@ def train(
 
     torch.manual_seed(seed)
     os.makedirs(log_dir, exist_ok=True)
-    cfg = agent_config(task, mode, trirl_overrides)
+    cfg = agent_config(task, mode, trirl_overrides, algorithm_overrides)
     cfg["seed"] = seed
     env = make_twin(task, mode, num_envs, seed, expert_reward=expert_reward, motion_files=motion_files)
     if mode == "retrain":
@@ -224,6 +239,7 @@ def train(
                "iterations": done_iters, "resumed_from": resume, "agent": cfg}  # fmt: skip
     summary["motion_files"] = motion_files
     summary["trirl_overrides"] = list(trirl_overrides or [])
+    summary["algorithm_overrides"] = list(algorithm_overrides or [])
     if mode == "expert":
         summary["expert_reward"] = {"name": expert_reward, "weights": env.task_reward.weights,
                                     "forward_command": env.task_reward.forward_command}  # fmt: skip
