@@ -80,7 +80,7 @@ def with_overrides(items: list[str], trirl: dict[str, Any] | None = None) -> dic
         if leaf not in known:
             raise SystemExit(f"--trirl {key}: unknown setting (known: {sorted(known)})")
         old = node.get(leaf, known[leaf])
-        node[leaf] = _parse(key, value, old)
+        node[leaf] = parse_setting(key, value, old)
     try:
         TrirlCfg.from_dict(tc)
     except ValueError as e:
@@ -88,17 +88,18 @@ def with_overrides(items: list[str], trirl: dict[str, Any] | None = None) -> dic
     return tc
 
 
-def _parse(key: str, value: str, old: Any) -> Any:
-    """``value`` as the type of the setting's current value ``old``; a bad value names ``key``."""
+def parse_setting(key: str, value: str, old: Any, flag: str = "--trirl", error: type[Exception] = SystemExit) -> Any:
+    """``value`` as the type of the setting's current value ``old``; a bad value raises ``error`` naming ``flag``
+    and ``key``."""
     if isinstance(old, bool):
         if value.lower() not in ("true", "false", "1", "0"):
-            raise SystemExit(f"--trirl {key}: expected true or false, got {value!r}")
+            raise error(f"{flag} {key}: expected true or false, got {value!r}")
         return value.lower() in ("true", "1")
     if isinstance(old, (int, float)):
         try:
             return type(old)(float(value))
         except ValueError:
-            raise SystemExit(f"--trirl {key}: expected a number, got {value!r}") from None
+            raise error(f"{flag} {key}: expected a number, got {value!r}") from None
     if old is None and value.lower() == "none":
         return None
     return value

@@ -164,11 +164,11 @@ def reward_along_path(
     from trirl_isaac.twin.record import load_policy
     from trirl_isaac.twin.train import make_twin
 
+    if noise_std < 0.0:
+        raise ValueError(f"noise_std must be >= 0, got {noise_std}")
     loaded = {name: LearnedReward.load(path) for name, path in rewards.items()}
     report: dict[str, Any] = {"task": task, "rewards": dict(rewards), "walker": list(walker), "stander": list(stander)}
     report.update({"num_envs": num_envs, "steps": steps, "gamma": gamma, "noise_std": noise_std, "path": []})
-    if noise_std < 0.0:
-        raise ValueError(f"noise_std must be >= 0, got {noise_std}")
     gen = torch.Generator().manual_seed(seed)
     policies = []
     for mode, checkpoint in (walker, stander):  # each loads in a twin of its own mode (critic inputs differ)
@@ -200,8 +200,8 @@ def reward_along_path(
         point["falls_per_1000_steps"] = float(1000.0 * ab.sum() / max(int(lived.sum()), 1))
         discount = gamma ** torch.arange(steps, dtype=torch.float32).unsqueeze(-1)
         for name, reward in loaded.items():
-            r = with_absorbing_tail(reward, reward(x.flatten(0, 1)).view(steps, num_envs), ab, gamma)
-            raw = reward(x.flatten(0, 1)).view(steps, num_envs)
+            raw = reward(x.flatten(0, 1)).view(steps, num_envs)  # once: a 100-snapshot chain is the probe's cost
+            r = with_absorbing_tail(reward, raw, ab, gamma)
             point[name] = {
                 "reward_per_lived_step": float(raw[lived].mean()),
                 "first_episode_return": float((discount * r * first_t).sum(0).mean()),

@@ -54,18 +54,16 @@ def agent_config(
 
         alg = cfg["algorithm"]
         alg["trirl_cfg"] = with_overrides(list(trirl_overrides), trirl=alg["trirl_cfg"])
-    for item in algorithm_overrides or []:
-        from trirl_isaac.bench.settings import _parse
+    if algorithm_overrides:
+        from trirl_isaac.bench.settings import parse_setting
 
-        key, sep, value = item.partition("=")
         alg = cfg["algorithm"]
-        if not sep or key not in alg or key in ("class_name", "trirl_cfg"):
-            known = sorted(k for k in alg if k not in ("class_name", "trirl_cfg"))
-            raise ValueError(f"algorithm override {item!r}: expected KEY=VALUE with KEY one of {known}")
-        try:
-            alg[key] = _parse(key, value, alg[key])
-        except SystemExit as err:  # the benchmark's parser words its errors for --trirl
-            raise ValueError(f"algorithm override {item!r}: {str(err).split(': ', 1)[-1]}") from None
+        known = sorted(k for k in alg if k not in ("class_name", "trirl_cfg"))  # trirl_cfg: --trirl's
+        for item in algorithm_overrides:
+            key, sep, value = item.partition("=")
+            if not sep or key not in known:
+                raise ValueError(f"algorithm override {item!r}: expected KEY=VALUE with KEY one of {known}")
+            alg[key] = parse_setting(key, value, alg[key], flag="--algorithm", error=ValueError)
     return cfg
 
 
