@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from trirl_isaac.algo.config import ApproximatorCfg
 from trirl_isaac.algo.discriminator import Discriminator
@@ -16,10 +17,10 @@ def _random_disc(dim: int = 6, seed: int = 0) -> Discriminator:
     return d
 
 
-def _recursive(discs: list[Discriminator], steps: list[float], x: torch.Tensor) -> torch.Tensor:
+def _recursive(discs: list[Discriminator], steps: list[float], x: torch.Tensor, f=lambda d: d) -> torch.Tensor:
     r = torch.zeros(x.shape[0])
     for d, s in zip(discs, steps):
-        r = (1 - s) * r + s * d.eval()(x)
+        r = (1 - s) * r + s * f(d.eval()(x))
     return r
 
 
@@ -32,6 +33,39 @@ def test_vectorised_chain_equals_recursive_fold() -> None:
     x = torch.randn(300, 6)
     torch.testing.assert_close(chain(x), _recursive(discs, steps, x), rtol=1e-5, atol=1e-5)
     assert chain.logits(x).shape == (7, 300)
+
+
+def test_softplus_fold_sums_the_transformed_logits_and_survives_a_file(tmp_path) -> None:
+    discs = [_random_disc(seed=k) for k in range(5)]
+    steps = [0.5, 0.3, 0.9, 0.1, 0.44]
+    chain = RewardChain(discs[0], chain_length=3, d_transform="softplus")
+    for d, s in zip(discs[:4], steps[:4]):
+        chain.append(d, s, eta=0.0)
+    x = torch.randn(200, 6)
+    expected = _recursive(discs[1:4], steps[1:4], x, F.softplus)  # the oldest left the window (no approximator)
+    torch.testing.assert_close(chain(x), expected, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(chain(x), _recursive(discs[1:4], steps[1:4], x), atol=1e-3)
+    pending = chain(x, pending=discs[4], pending_step=steps[4])
+    torch.testing.assert_close(pending, (1 - steps[4]) * expected + steps[4] * F.softplus(discs[4].eval()(x)))
+    path = str(tmp_path / "r.pt")
+    LearnedReward(chain, "trirl", 1.0).save(path)
+    loaded = LearnedReward.load(path)
+    assert loaded.chain.d_transform == "softplus"
+    torch.testing.assert_close(loaded(x), expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="unknown d_transform 'exp'"):
+        RewardChain(discs[0], chain_length=3, d_transform="exp")
+
+
+def test_softplus_distillation_regresses_onto_the_transformed_fold() -> None:
+    torch.manual_seed(0)
+    approx = ApproximatorCfg(hidden_dims=[64, 64], learning_rate=3e-3, num_steps=1500, batch_size=512, skip_below=0.0)
+    chain = RewardChain(_random_disc(), chain_length=0, approximator=approx, d_transform="softplus")
+    d = _random_disc(seed=3)
+    x = torch.randn(2048, 6)
+    chain.append(d, 0.5, 0.0, data=x)  # K = 0: the approximator alone is the reward, fitted to 0.5 * f(D)
+    soft, raw = 0.5 * F.softplus(d.eval()(x)), 0.5 * d.eval()(x)
+    err_soft, err_raw = (chain(x) - soft).pow(2).mean(), (chain(x) - raw).pow(2).mean()
+    assert err_soft < 0.2 * err_raw, (err_soft, err_raw)
 
 
 def test_pending_discriminator_enters_with_full_eps() -> None:

@@ -68,6 +68,8 @@ def _rollout(runner: TrirlRunner) -> list:
         ({"chain_length": 5, "approximator": {"evict_chunk": 6}}, "evict_chunk"),
         ({"center_reward": "yes"}, "center_reward must be true or false"),
         ({"absorbing_floor": 1}, "absorbing_floor must be true or false"),
+        ({"d_transform": "exp"}, "d_transform must be one of"),
+        ({"method": "gail", "d_transform": "softplus"}, "d_transform='softplus' applies to method 'trirl'"),
     ],
 )
 def test_bad_config_values_are_named(override, message) -> None:
@@ -117,8 +119,9 @@ def test_done_without_final_obs_is_a_clear_error() -> None:
         _rollout(runner)
 
 
-def test_relabelling_uses_the_discriminator_fitted_on_this_rollout() -> None:
-    runner = _runner(eps=0.4)
+@pytest.mark.parametrize("d_transform", ["logit", "softplus"])
+def test_relabelling_uses_the_discriminator_fitted_on_this_rollout(d_transform) -> None:
+    runner = _runner(eps=0.4, d_transform=d_transform)
     alg = runner.alg
     _rollout(runner)
     alg.update()  # iteration 0 -> chain holds D_0
@@ -129,6 +132,9 @@ def test_relabelling_uses_the_discriminator_fitted_on_this_rollout() -> None:
         expected = alg.reward.chain(x, pending=alg.discriminator, pending_step=0.4)
         relabelled = alg.storage.rewards.squeeze(-1).flatten() - alg._bootstrap.flatten()
         torch.testing.assert_close(relabelled, expected, rtol=1e-5, atol=1e-5)
+        f = torch.nn.functional.softplus if d_transform == "softplus" else (lambda d: d)
+        by_hand = 0.6 * alg.reward.chain(x) + 0.4 * f(alg.discriminator.eval()(x))
+        torch.testing.assert_close(relabelled, by_hand, rtol=1e-5, atol=1e-5)
         stale = alg.discriminator.__class__(**{"input_dim": 8, "hidden_dims": [16], "obs_normalization": True})
         stale.load_state_dict(before_fit)
         wrong = alg.reward.chain(x, pending=stale, pending_step=0.4)

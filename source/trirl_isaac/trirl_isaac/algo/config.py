@@ -9,6 +9,7 @@ from typing import Any
 METHODS = ("trirl", "gail", "airl", "amp")
 POLICY_UPDATES = ("trpl", "kl_penalty", "ppo")
 DISC_INPUTS = ("state_next_state", "state_action")
+D_TRANSFORMS = ("logit", "softplus")
 ETA_REDUCTIONS = ("max", "mean")
 
 
@@ -116,6 +117,12 @@ class TrirlCfg:
     """Bound the absorbing state's per-step reward below by the lowest reward of a lived step in the same rollout
     before its closed-form tail. The expert never falls, so D at the absorbing state extrapolates log 0; unbounded,
     one fall can cost more than many episodes of standing, and a policy learns to stand rather than walk."""
+    d_transform: str = "logit"
+    """What each discriminator contributes to TRIRL's fold: 'logit' (D itself, the log-ratio estimate the theory
+    folds) or 'softplus' (-log(1 - sigmoid(D)), GAIL's form: >= 0, near a fall ~0 instead of very negative). The fold
+    stays linear in the transformed terms, r = w0 * approximator + sum_j w_j f(D_j), and the approximator regresses
+    onto that; at the fixed point D = 0 the two differ by a constant and a factor 1/2 (softplus(D) ~ log 2 + D / 2).
+    Applies to method 'trirl' only (the baselines keep their own transform)."""
 
     def __post_init__(self) -> None:
         for name, sub in (
@@ -178,6 +185,12 @@ class TrirlCfg:
                     f"chain_length ({self.chain_length})"
                 )
         _positive_int("dual_samples", self.dual_samples)
+        _choice("d_transform", self.d_transform, D_TRANSFORMS)
+        if self.method != "trirl" and self.d_transform != "logit":
+            raise ConfigError(
+                f"trirl_cfg.d_transform={self.d_transform!r} applies to method 'trirl'; {self.method!r} uses its own "
+                "reward transform"
+            )
         for name in ("center_reward", "absorbing_floor"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"trirl_cfg.{name} must be true or false, got {getattr(self, name)!r}")

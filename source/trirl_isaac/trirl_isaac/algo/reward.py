@@ -2,11 +2,12 @@
 
 In policy units (the reward divided by beta) the chain computes
 
-    r <- (1 - eps_j) * r + eps_j * D_j        for j = oldest .. newest,
+    r <- (1 - eps_j) * r + eps_j * f(D_j)     for j = oldest .. newest,
 
-starting from the approximator's output (or 0). The fold is linear, so it is evaluated as one weighted sum
-``w0 * base(x) + sum_j w_j D_j(x)`` with ``w_j = eps_j * prod_{k>j} (1 - eps_k)``, all K networks at once with
-``torch.func.vmap`` over their stacked parameters.
+starting from the approximator's output (or 0), with f the chain's ``d_transform`` (the identity by default). The
+fold is linear, so it is evaluated as one weighted sum ``w0 * base(x) + sum_j w_j f(D_j(x))`` with
+``w_j = eps_j * prod_{k>j} (1 - eps_k)``, all K networks at once with ``torch.func.vmap`` over their stacked
+parameters.
 """
 
 from __future__ import annotations
@@ -42,10 +43,27 @@ def transform(method: str, d: torch.Tensor) -> torch.Tensor:
     raise ValueError(f"unknown reward method {method!r}")
 
 
+def fold_term(d_transform: str, d: torch.Tensor) -> torch.Tensor:
+    """f(D), what one discriminator contributes to TRIRL's fold: 'logit' D itself, 'softplus' -log(1 - sigmoid(D))."""
+    if d_transform == "logit":
+        return d
+    if d_transform == "softplus":
+        return F.softplus(d)
+    raise ValueError(f"unknown d_transform {d_transform!r}; known: 'logit', 'softplus'")
+
+
 class RewardChain:
     """The last K snapshots of D with their step sizes eps_j = eps / (1 + eta_j) and their etas."""
 
-    def __init__(self, template: Discriminator, chain_length: int, approximator: ApproximatorCfg | None = None) -> None:
+    def __init__(
+        self,
+        template: Discriminator,
+        chain_length: int,
+        approximator: ApproximatorCfg | None = None,
+        d_transform: str = "logit",
+    ) -> None:
+        fold_term(d_transform, torch.zeros(1))  # a bad name fails here, not at the first evaluation
+        self.d_transform = d_transform
         self.template = copy.deepcopy(template).eval()
         for p in self.template.parameters():
             p.requires_grad_(False)
@@ -98,6 +116,10 @@ class RewardChain:
             return fn(stacked, x)
         return torch.cat([fn(stacked, part) for part in x.split(rows)], dim=1)
 
+    def terms(self, x: torch.Tensor) -> torch.Tensor:
+        """f(D_j(x)) for every snapshot, (K, N): the fold's summands before their weights."""
+        return fold_term(self.d_transform, self.logits(x))
+
     def fold_weights(self, extra_step: float | None = None) -> tuple[float, torch.Tensor]:
         """(w0, w) with r = w0 * base + sum_j w_j D_j; ``extra_step`` appends one more pending step."""
         steps = self.steps + ([extra_step] if extra_step is not None else [])
@@ -116,9 +138,9 @@ class RewardChain:
         w0, w = self.fold_weights(pending_step if pending is not None else None)
         out = torch.zeros(x.shape[0], device=x.device)
         if self.snapshots:
-            out = out + (w[: len(self.snapshots)].to(x.device, torch.float32)[:, None] * self.logits(x)).sum(0)
+            out = out + (w[: len(self.snapshots)].to(x.device, torch.float32)[:, None] * self.terms(x)).sum(0)
         if pending is not None:
-            out = out + float(w[-1]) * pending.eval()(x)
+            out = out + float(w[-1]) * fold_term(self.d_transform, pending.eval()(x))
         if self.base_active and w0 != 0.0:
             out = out + w0 * self.base(x).squeeze(-1)
         return out
@@ -217,7 +239,8 @@ class RewardChain:
         with torch.no_grad():
             target = self.base(data).squeeze(-1) if self.base_active else torch.zeros(data.shape[0], device=data.device)
             for snap, step in evicted:
-                target = (1.0 - step) * target + step * functional_call(self.template, snap, (data,))
+                d = functional_call(self.template, snap, (data,))
+                target = (1.0 - step) * target + step * fold_term(self.d_transform, d)
         new_base = copy.deepcopy(self.base).train()
         norm = new_base[0]
         # the approximator reads its inputs through the newest evicted snapshot's (frozen) normaliser statistics
@@ -334,6 +357,7 @@ class LearnedReward:
                 "gamma": t.gamma,
             },
             "chain_length": self.chain.chain_length,
+            "d_transform": self.chain.d_transform,
             "approximator": None if self.chain.approx_cfg is None else vars(self.chain.approx_cfg),
             "chain": self.chain.state_dict(),
         }
@@ -362,6 +386,7 @@ class LearnedReward:
         """Rebuild from :meth:`state_dict`."""
         template = Discriminator(**blob["template"]).to(device)
         approx = ApproximatorCfg(**blob["approximator"]) if blob["approximator"] else None
-        chain = RewardChain(template, blob["chain_length"], approx)
+        # files written before d_transform existed folded the logits themselves
+        chain = RewardChain(template, blob["chain_length"], approx, blob.get("d_transform", "logit"))
         chain.load_state_dict(blob["chain"])
         return cls(chain, blob["method"], blob["beta"], blob["metadata"])

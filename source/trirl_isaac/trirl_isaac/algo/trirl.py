@@ -32,7 +32,7 @@ from trirl_isaac.algo.config import ConfigError, TrirlCfg
 from trirl_isaac.algo.discriminator import Discriminator, DiscriminatorTrainer
 from trirl_isaac.algo.distributed import broadcast_module, reduce_scalar
 from trirl_isaac.algo.expert import ExpertBuffer, ExpertSampler, env_part
-from trirl_isaac.algo.reward import LearnedReward, RewardChain, transform
+from trirl_isaac.algo.reward import LearnedReward, RewardChain, fold_term, transform
 from trirl_isaac.algo.trust_region import gaussian_kl, project_cov, project_mean
 
 CorrectionCallback = Callable[[dict[str, float], LearnedReward], None]
@@ -87,7 +87,10 @@ class TRIRL(PPO):
         )
         adversarial = cfg.method != "trirl"
         chain = RewardChain(
-            self.discriminator, 1 if adversarial else cfg.chain_length, None if adversarial else cfg.approximator
+            self.discriminator,
+            1 if adversarial else cfg.chain_length,
+            None if adversarial else cfg.approximator,
+            cfg.d_transform,
         )
         self.reward = LearnedReward(chain, cfg.method, cfg.beta)
         self.iteration = 0
@@ -106,7 +109,7 @@ class TRIRL(PPO):
         self.env_reward_is_learned = False
         """Set when the environment's reward is this algorithm's learned reward r_i (the Isaac Lab tasks)."""
         self._dual_expert_x: torch.Tensor | None = None
-        self._dual_logits: torch.Tensor | None = None
+        self._dual_terms: torch.Tensor | None = None
         self._dual_synced: tuple[int, int] = (0, 0)
         self._dual_base: torch.Tensor | None = None
         self._dual_base_version = -1
@@ -173,9 +176,10 @@ class TRIRL(PPO):
         with torch.no_grad():
             self._x = x
             self._d_new = self.discriminator.eval()(x)
+            self._f_new = fold_term(cfg.d_transform, self._d_new)  # what D_i adds to the fold
             if cfg.method == "trirl":  # one pass over the K snapshots; the pending D_i enters with the full eps
                 self._r_before = self._current_reward(x)
-                r_tilde = (1.0 - cfg.eps) * self._r_before + cfg.eps * self._d_new
+                r_tilde = (1.0 - cfg.eps) * self._r_before + cfg.eps * self._f_new
             else:  # adversarial baselines: the reward is a transform of the current discriminator only
                 r_tilde = transform(cfg.method, self._d_new)
                 self._r_before = r_tilde
@@ -377,25 +381,26 @@ class TRIRL(PPO):
     @torch.no_grad()
     def _expert_reward(self) -> torch.Tensor:
         """The current reward r_i on a fixed sample of ``dual_samples`` expert transitions, exactly as the chain
-        computes it: each snapshot's logits there are cached when it arrives (one D evaluation per iteration), the
-        approximator is re-evaluated after each distillation, and the fold weights combine them."""
+        computes it: each snapshot's fold term f(D_j) there is cached when it arrives (one D evaluation per
+        iteration), the approximator is re-evaluated after each distillation, and the fold weights combine them."""
         chain = self.reward.chain
         if self._dual_expert_x is None:
             self._dual_expert_x = self.expert.sample(self.trirl_cfg.dual_samples)
         x = self._dual_expert_x
         state = (chain.num_evicted, len(chain))
-        if self._dual_logits is None or sum(state) not in (sum(self._dual_synced), sum(self._dual_synced) + 1):
+        if self._dual_terms is None or sum(state) not in (sum(self._dual_synced), sum(self._dual_synced) + 1):
             # first call, or after loading a checkpoint: all snapshots at once
-            self._dual_logits = chain.logits(x) if len(chain) else torch.zeros(0, x.shape[0], device=x.device)
+            self._dual_terms = chain.terms(x) if len(chain) else torch.zeros(0, x.shape[0], device=x.device)
         elif sum(state) == sum(self._dual_synced) + 1:  # D_i was appended, `dropped` snapshots left the front
             dropped = chain.num_evicted - self._dual_synced[0]
-            self._dual_logits = torch.cat([self._dual_logits, self.discriminator.eval()(x)[None]])[dropped:]
+            newest = fold_term(chain.d_transform, self.discriminator.eval()(x))
+            self._dual_terms = torch.cat([self._dual_terms, newest[None]])[dropped:]
         self._dual_synced = state
         if chain.base_active and self._dual_base_version != chain.num_distilled:
             self._dual_base = chain.base(x).squeeze(-1)
             self._dual_base_version = chain.num_distilled
         w0, w = chain.fold_weights()
-        r = (w.to(x.device, torch.float32)[:, None] * self._dual_logits).sum(0)
+        r = (w.to(x.device, torch.float32)[:, None] * self._dual_terms).sum(0)
         if chain.base_active and w0 != 0.0:
             r = r + w0 * self._dual_base
         return r
@@ -422,7 +427,7 @@ class TRIRL(PPO):
         """The corrected reward r_{i+1} on the rollout and on the expert sample; ``dual_estimate_next`` pairs it with
         the rollout of pi_i (what earlier versions logged as the dual estimate)."""
         if self.trirl_cfg.method == "trirl":
-            r_pol = (1.0 - eps_tr) * self._r_before + eps_tr * self._d_new
+            r_pol = (1.0 - eps_tr) * self._r_before + eps_tr * self._f_new
             r_exp = self._expert_reward()
         else:
             r_pol = self._r_before
@@ -467,7 +472,7 @@ class TRIRL(PPO):
             self.iteration = int(loaded_dict["trirl_iteration"])
             dual_x = loaded_dict.get("dual_expert")
             self._dual_expert_x = dual_x[0] if isinstance(dual_x, tuple) else dual_x  # older files: (x, r)
-            self._dual_logits = None  # rebuilt from the loaded chain on first use
+            self._dual_terms = None  # rebuilt from the loaded chain on first use
         return super().load(loaded_dict, load_cfg, strict)
 
     # ---------------------------------------------------------------- construction (rsl_rl factory hook)
