@@ -1,10 +1,12 @@
 """TRIRL on rsl_rl: config validation, (s, s') pairing, relabelling, reward correction, logging, exact resume."""
 
+import copy
 import glob
 import os
 
 import pytest
 import torch
+from rsl_rl.algorithms import PPO
 
 from trirl_isaac.algo.config import ConfigError, TrirlCfg
 from trirl_isaac.algo.expert import ExpertBuffer
@@ -75,6 +77,24 @@ def _rollout(runner: TrirlRunner) -> list:
 def test_bad_config_values_are_named(override, message) -> None:
     with pytest.raises(ConfigError, match=message):
         TrirlCfg.from_dict(override)
+
+
+@pytest.mark.parametrize("method", ["trirl", "gail"])
+def test_ppo_policy_update_is_rsl_rl_ppo_step_bit_for_bit(method) -> None:
+    runner = _runner(method=method, policy_update="ppo")
+    alg = runner.alg
+    _rollout(runner)
+    reference = copy.deepcopy(alg)
+    rng = torch.get_rng_state()
+    losses = alg.update()
+    torch.set_rng_state(rng)
+    expected = PPO.update(reference)
+    for ours, theirs in ((alg.actor, reference.actor), (alg.critic, reference.critic)):
+        for (name, a), b in zip(ours.state_dict().items(), theirs.state_dict().values()):
+            assert torch.equal(a, b), name
+    assert {k: losses[k] for k in expected} == expected
+    assert losses["trust_region"] == alg.stats["kl_new_old"] > 0.0  # the step's KL is still measured
+    assert alg.stats["eta"] == 0.0 and len(alg.reward.chain) == 1
 
 
 def test_expert_feature_size_must_match_environment(tmp_path) -> None:

@@ -104,8 +104,19 @@ class TRIRL(PPO):
         self._relabelled = torch.zeros(t, n, device=self.device)
         self._absorbing = torch.zeros(t, n, dtype=torch.bool, device=self.device)
         self._applied_actions = torch.zeros(t, n, storage.actions.shape[-1], device=self.device)
+        # what compute_returns (steps 2-3) hands to update (steps 4-6), all over the rollout's T * N transitions
+        self._x: torch.Tensor | None = None
+        """The discriminator features (s, s') or (s, a) of the rollout, (T * N, F)."""
+        self._d_new: torch.Tensor | None = None
+        """D_i's logits on ``_x`` (fitted on this rollout, not yet in the chain)."""
+        self._f_new: torch.Tensor | None = None
+        """f(D_i) on ``_x``, what D_i adds to the fold (``d_transform``; the logits themselves by default)."""
+        self._r_before: torch.Tensor | None = None
+        """r_i on ``_x``, the reward before this iteration's correction (for the dual estimate)."""
         self.stats: dict[str, float] = {}
+        """This iteration's logged statistics (the discriminator's, then the update's)."""
         self.stats_extra: dict[str, float] = {}
+        """Statistics produced between the two steps (shaping, reuse of the env's reward, per-state eta)."""
         self.env_reward_is_learned = False
         """Set when the environment's reward is this algorithm's learned reward r_i (the Isaac Lab tasks)."""
         self._dual_expert_x: torch.Tensor | None = None
@@ -242,8 +253,63 @@ class TRIRL(PPO):
     def update(self) -> dict[str, float]:
         """Trust-region policy step on r~, then the reward correction eps_tr = eps / (1 + eta)."""
         cfg = self.trirl_cfg
+        eta_sched = self._scheduled_eta() if cfg.policy_update == "kl_penalty" else 0.0
+        if cfg.policy_update == "ppo":
+            # rsl_rl's own PPO step, unchanged (it also updates the normalisers); the storage keeps its data
+            # until the next rollout overwrites it, so eta's KL below still reads the old policy's parameters
+            losses = PPO.update(self)
+        else:
+            losses = self._trust_region_step(eta_sched)
+        for key, value in losses.items():
+            _require_finite(f"the {key} loss", value, self.iteration)
+        for name, net in (("actor", self.actor), ("critic", self.critic)):
+            for pname, p in net.named_parameters():
+                _require_finite(f"{name} parameter {pname}", p, self.iteration)
+
+        obs_all = self.storage.observations.flatten(0, 1)
+        eta, kl_new_old, omega_max = self._trust_region_multiplier(obs_all, eta_sched)
+        if cfg.policy_update == "ppo":
+            losses["trust_region"] = kl_new_old  # KL(pi_new || pi_old): PPO's clipping, which eta does not see
+        else:
+            self.actor.update_normalization(obs_all)
+            self.critic.update_normalization(obs_all)
+
+        dual = self._dual_before_correction()
+        if cfg.method == "trirl":
+            eps_tr = cfg.eps / (1.0 + eta)
+            data = torch.cat([self._x, self.expert.sample(self._x.shape[0])], dim=0)
+            self.reward.chain.append(self.discriminator, eps_tr, eta, data=data, remember=self._x)
+        else:
+            eps_tr = 1.0
+            self.reward.chain.append(self.discriminator, 1.0, 0.0)
+        self.iteration += 1
+        self.stats.update(
+            eta=eta,
+            eta_mean_projection_max=omega_max,
+            eta_state_max=self.stats_extra.get("eta_state_max", eta),
+            eta_state_mean=self.stats_extra.get("eta_state_mean", eta),
+            eta_state_max_local=self.stats_extra.get("eta_state_max_local", eta),
+            eps_tr=eps_tr,
+            kl_new_old=kl_new_old,
+            chain_length=float(len(self.reward.chain)),
+            chain_evicted=float(self.reward.chain.num_evicted),
+            chain_distilled=float(self.reward.chain.num_distilled),
+            chain_history_weight=self.reward.chain.history_weight(),
+            **dual,
+            **self._dual_after_correction(losses["entropy"], eps_tr),
+        )
+        self.storage.clear()
+        self.notify(self.stats)
+        return {**losses, "discriminator": self.stats["disc_loss"]}
+
+    def _trust_region_step(self, eta_sched: float) -> dict[str, float]:
+        """PPO's epochs of clipped-surrogate mini-batch steps, with the differentiable trust-region projection
+        (``trpl``) or a KL(pi || pi_old) penalty at the scheduled eta (``kl_penalty``). rsl_rl's PPO.update is one
+        method with no hook between the distribution and the surrogate, so the loop is written out here in PPO's
+        order (advantage normalisation, adaptive rate, surrogate, value loss, all-reduce, clipping); what it does
+        not support (recurrent models, mixed precision, RND, symmetry) is refused in ``__init__`` by name."""
+        cfg = self.trirl_cfg
         mode = cfg.policy_update
-        eta_sched = self._scheduled_eta() if mode == "kl_penalty" else 0.0
         sums: dict[str, float] = {"value": 0.0, "surrogate": 0.0, "entropy": 0.0, "trust_region": 0.0}
         num_updates = 0
         for batch in self.storage.mini_batch_generator(self.num_mini_batches, self.num_learning_epochs):
@@ -291,45 +357,7 @@ class TRIRL(PPO):
             sums["entropy"] += entropy.mean().item()
             sums["trust_region"] += float(tr_loss.detach())
             num_updates += 1
-        losses = {k: v / max(num_updates, 1) for k, v in sums.items()}
-        for key, value in losses.items():
-            _require_finite(f"the {key} loss", value, self.iteration)
-        for name, net in (("actor", self.actor), ("critic", self.critic)):
-            for pname, p in net.named_parameters():
-                _require_finite(f"{name} parameter {pname}", p, self.iteration)
-
-        obs_all = self.storage.observations.flatten(0, 1)
-        eta, kl_new_old, omega_max = self._trust_region_multiplier(obs_all, eta_sched)
-        self.actor.update_normalization(obs_all)
-        self.critic.update_normalization(obs_all)
-
-        dual = self._dual_before_correction()
-        if cfg.method == "trirl":
-            eps_tr = cfg.eps / (1.0 + eta)
-            data = torch.cat([self._x, self.expert.sample(self._x.shape[0])], dim=0)
-            self.reward.chain.append(self.discriminator, eps_tr, eta, data=data, remember=self._x)
-        else:
-            eps_tr = 1.0
-            self.reward.chain.append(self.discriminator, 1.0, 0.0)
-        self.iteration += 1
-        self.stats.update(
-            eta=eta,
-            eta_mean_projection_max=omega_max,
-            eta_state_max=self.stats_extra.get("eta_state_max", eta),
-            eta_state_mean=self.stats_extra.get("eta_state_mean", eta),
-            eta_state_max_local=self.stats_extra.get("eta_state_max_local", eta),
-            eps_tr=eps_tr,
-            kl_new_old=kl_new_old,
-            chain_length=float(len(self.reward.chain)),
-            chain_evicted=float(self.reward.chain.num_evicted),
-            chain_distilled=float(self.reward.chain.num_distilled),
-            chain_history_weight=self.reward.chain.history_weight(),
-            **dual,
-            **self._dual_after_correction(losses["entropy"], eps_tr),
-        )
-        self.storage.clear()
-        self.notify(self.stats)
-        return {**losses, "discriminator": self.stats["disc_loss"]}
+        return {k: v / max(num_updates, 1) for k, v in sums.items()}
 
     @torch.no_grad()
     def _trust_region_multiplier(self, obs: TensorDict, eta_sched: float) -> tuple[float, float, float]:
