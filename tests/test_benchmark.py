@@ -323,6 +323,10 @@ def test_trirl_overrides_change_only_the_named_settings() -> None:
     tc = b.with_overrides(["center_reward=true", "absorbing_floor=0", "kl_penalty.eta_start=5"])
     assert tc["center_reward"] is True and tc["absorbing_floor"] is False and tc["kl_penalty"] == {"eta_start": 5.0}
     assert "center_reward" not in b.TRIRL and "kl_penalty" not in b.TRIRL
+    # an optional (None by default) setting takes a number, or none
+    tc = b.with_overrides(["trust_region.entropy_floor=0.5", "d_transform=softplus"])
+    assert tc["trust_region"]["entropy_floor"] == 0.5 and tc["d_transform"] == "softplus"
+    assert b.with_overrides(["trust_region.entropy_floor=none"])["trust_region"]["entropy_floor"] is None
     for bad, message in (
         ("epsilon=0.1", "unknown setting"),
         ("eps", "KEY=VALUE"),
@@ -332,6 +336,8 @@ def test_trirl_overrides_change_only_the_named_settings() -> None:
         ("center_reward=maybe", "center_reward: expected true or false"),
         ("eps=fast", "eps: expected a number"),
         ("kl_penalty.eta=1", "unknown setting"),
+        ("trust_region.entropy_floor=high", "entropy_floor must be a finite number"),
+        ("d_transform=exp", "d_transform must be one of"),
     ):
         with pytest.raises(SystemExit, match=message):
             b.with_overrides([bad])

@@ -2,6 +2,7 @@
 
 import copy
 import glob
+import math
 import os
 
 import pytest
@@ -12,6 +13,7 @@ from trirl_isaac.algo.config import ConfigError, TrirlCfg
 from trirl_isaac.algo.expert import ExpertBuffer
 from trirl_isaac.algo.reward import LearnedReward
 from trirl_isaac.algo.runner import TrirlRunner
+from trirl_isaac.algo.trust_region import gaussian_entropy
 from trirl_isaac.envs.point_mass import PointMassCfg, PointMassEnv
 from trirl_isaac.envs.train_point_mass import make_agent_cfg
 
@@ -71,6 +73,11 @@ def _rollout(runner: TrirlRunner) -> list:
         ({"center_reward": "yes"}, "center_reward must be true or false"),
         ({"absorbing_floor": 1}, "absorbing_floor must be true or false"),
         ({"d_transform": "exp"}, "d_transform must be one of"),
+        ({"trust_region": {"entropy_floor": "high"}}, "trust_region.entropy_floor must be a finite number"),
+        ({"trust_region": {"entropy_floor": float("nan")}}, "trust_region.entropy_floor must be a finite number"),
+        ({"trust_region": {"entropy_floor_start": 1.0}}, "entropy_floor_start needs trust_region.entropy_floor"),
+        ({"trust_region": {"entropy_floor": 1.0, "entropy_floor_start": 0.5}}, "must be >= entropy_floor"),
+        ({"trust_region": {"entropy_floor": 1.0, "entropy_floor_iterations": 0}}, "entropy_floor_iterations"),
         ({"method": "gail", "d_transform": "softplus"}, "d_transform='softplus' applies to method 'trirl'"),
     ],
 )
@@ -95,6 +102,28 @@ def test_ppo_policy_update_is_rsl_rl_ppo_step_bit_for_bit(method) -> None:
     assert {k: losses[k] for k in expected} == expected
     assert losses["trust_region"] == alg.stats["kl_new_old"] > 0.0  # the step's KL is still measured
     assert alg.stats["eta"] == 0.0 and len(alg.reward.chain) == 1
+
+
+@pytest.mark.parametrize("policy_update", ["trpl", "ppo"])
+def test_entropy_floor_keeps_the_policy_exploring_and_follows_its_schedule(policy_update) -> None:
+    def std_after(**trust_region):
+        runner = _runner(policy_update=policy_update, trust_region={"cov_bound": 0.5, **trust_region})
+        dist = runner.alg.actor.distribution
+        dist.log_std_param.data.fill_(math.log(0.05))  # entropy far below the floor
+        for _ in range(3):
+            _rollout(runner)
+            runner.alg.update()
+        return dist.log_std_param.detach().exp(), runner.alg
+
+    free, _ = std_after()
+    floored, alg = std_after(entropy_floor=1.0)
+    assert free.max() < 0.1
+    assert 2.0 - 1e-5 <= gaussian_entropy(floored).item() < 2.1  # 2 action dims, on (or just above) the bound
+    assert alg.stats["entropy_floor"] == 1.0 and alg.stats["entropy_floor_lift"] >= 0.0
+    _, sched = std_after(entropy_floor=0.0, entropy_floor_start=1.0, entropy_floor_iterations=4)
+    assert sched.entropy_floor() == pytest.approx(0.25)  # three iterations of four done: 1 - 3/4
+    sched.iteration = 10
+    assert sched.entropy_floor() == 0.0
 
 
 def test_expert_feature_size_must_match_environment(tmp_path) -> None:

@@ -2,7 +2,15 @@
 
 import torch
 
-from trirl_isaac.algo.trust_region import cov_kl_part, gaussian_kl, mean_kl_part, project_cov, project_mean
+from trirl_isaac.algo.trust_region import (
+    cov_kl_part,
+    gaussian_entropy,
+    gaussian_kl,
+    mean_kl_part,
+    project_cov,
+    project_entropy,
+    project_mean,
+)
 
 
 def test_mean_projection_inside_bound_is_identity_with_zero_multiplier() -> None:
@@ -87,3 +95,24 @@ def test_cov_projection_with_a_state_independent_std_matches_the_per_state_solut
     ref_p, ref_eta = project_cov(mixed[7:8], std_old[7:8], 0.003)
     assert torch.equal(mixed_eta[7], ref_eta[0]) and mixed_eta[7] != mixed_eta[0]
     torch.testing.assert_close(cov_kl_part(mixed_p, std_old), torch.full((200,), 0.003), rtol=1e-4, atol=1e-8)
+
+
+def test_entropy_projection_lifts_only_the_states_below_the_floor_onto_it() -> None:
+    torch.manual_seed(0)
+    std = torch.cat([torch.full((5, 3), 0.1), torch.full((5, 3), 2.0)]) * torch.rand(10, 3).add(0.5)
+    floor = 0.5  # nats per dimension
+    out = project_entropy(std, floor)
+    low = gaussian_entropy(std) < 3 * floor
+    assert low[:5].all() and not low[5:].any()
+    torch.testing.assert_close(gaussian_entropy(out[low]), torch.full((5,), 3 * floor))
+    assert torch.equal(out[~low], std[~low])
+    torch.testing.assert_close(out[low] / out[low][:, :1], std[low] / std[low][:, :1])  # the shape is kept
+    # matches torch's entropy of the Normal
+    torch.testing.assert_close(gaussian_entropy(std), torch.distributions.Normal(0.0, std).entropy().sum(-1))
+
+
+def test_entropy_projection_has_gradients_on_the_dims_ratios() -> None:
+    std = torch.tensor([[0.1, 0.2]], requires_grad=True)
+    out = project_entropy(std, 0.5)
+    out[0, 0].backward()
+    assert torch.isfinite(std.grad).all() and std.grad.abs().sum() > 0

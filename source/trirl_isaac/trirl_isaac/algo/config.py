@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,17 @@ class TrustRegionCfg:
     eta_reduction: str = "max"
     """How per-state multipliers become the iteration's eta: 'max' (the authors' choice) or 'mean'."""
     eta_clip: float = 1.0e6
+    entropy_floor: float | None = None
+    """Lower bound on the policy's entropy per action dimension (nats), enforced after the mean and covariance
+    projections by Otto et al.'s entropy inequality projection: where H(pi~) < d * floor, every std of that state is
+    scaled by exp((d * floor - H) / d). None: no bound. Reference: std 1 -> 1.419, 0.5 -> 0.726, 0.2 -> -0.19 nats.
+    After every policy step the actor's (state-independent) std parameter is lifted onto the bound too, so the
+    rollouts keep exploring: the trust-region loss alone moves it by at most ~the learning rate per Adam step. With
+    policy_update 'ppo' / 'kl_penalty' only that lift applies (the paper: an entropy schedule in the trust region)."""
+    entropy_floor_start: float | None = None
+    """With ``entropy_floor``: the bound starts here and falls linearly to ``entropy_floor`` over
+    ``entropy_floor_iterations`` (None: constant at ``entropy_floor``)."""
+    entropy_floor_iterations: int = 1000
 
 
 @dataclass
@@ -163,6 +175,25 @@ class TrirlCfg:
         _positive("trust_region.cov_bound", t.cov_bound)
         if t.trust_region_coef < 0:
             raise ConfigError(f"trirl_cfg.trust_region.trust_region_coef must be >= 0, got {t.trust_region_coef}")
+        for name in ("entropy_floor", "entropy_floor_start"):
+            value = getattr(t, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            ):
+                raise ConfigError(
+                    f"trirl_cfg.trust_region.{name} must be a finite number of nats or None, got {value!r}"
+                )
+        if t.entropy_floor_start is not None:
+            if t.entropy_floor is None:
+                raise ConfigError(
+                    "trirl_cfg.trust_region.entropy_floor_start needs trust_region.entropy_floor (the end)"
+                )
+            if t.entropy_floor_start < t.entropy_floor:
+                raise ConfigError(
+                    f"trirl_cfg.trust_region.entropy_floor_start ({t.entropy_floor_start}) must be >= entropy_floor "
+                    f"({t.entropy_floor}): the bound falls over the run"
+                )
+        _positive_int("trust_region.entropy_floor_iterations", t.entropy_floor_iterations)
         k = self.kl_penalty
         if k.eta_start < 0 or k.eta_end < 0:
             raise ConfigError("trirl_cfg.kl_penalty.eta_start and eta_end must be >= 0")

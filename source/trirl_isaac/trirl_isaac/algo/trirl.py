@@ -33,7 +33,7 @@ from trirl_isaac.algo.discriminator import Discriminator, DiscriminatorTrainer
 from trirl_isaac.algo.distributed import broadcast_module, reduce_scalar
 from trirl_isaac.algo.expert import ExpertBuffer, ExpertSampler, env_part
 from trirl_isaac.algo.reward import LearnedReward, RewardChain, fold_term, transform
-from trirl_isaac.algo.trust_region import gaussian_kl, project_cov, project_mean
+from trirl_isaac.algo.trust_region import gaussian_entropy, gaussian_kl, project_cov, project_entropy, project_mean
 
 CorrectionCallback = Callable[[dict[str, float], LearnedReward], None]
 
@@ -75,6 +75,13 @@ class TRIRL(PPO):
         cfg = self.trirl_cfg
         if actor.distribution is None or not hasattr(actor.distribution, "std_type"):
             raise ConfigError("TRIRL's trust-region update needs a Gaussian actor distribution")
+        if cfg.trust_region.entropy_floor is not None and not any(
+            hasattr(actor.distribution, n) for n in ("std_param", "log_std_param")
+        ):
+            raise ConfigError(
+                "trirl_cfg.trust_region.entropy_floor lifts a state-independent std parameter (rsl_rl's "
+                f"GaussianDistribution); this actor's {type(actor.distribution).__name__} has none"
+            )
         self.discriminator = discriminator.to(self.device)
         if expert.feature_dim != discriminator.input_dim:
             raise ConfigError(
@@ -260,6 +267,7 @@ class TRIRL(PPO):
             losses = PPO.update(self)
         else:
             losses = self._trust_region_step(eta_sched)
+        self._lift_std_to_entropy_floor()
         for key, value in losses.items():
             _require_finite(f"the {key} loss", value, self.iteration)
         for name, net in (("actor", self.actor), ("critic", self.critic)):
@@ -310,6 +318,7 @@ class TRIRL(PPO):
         not support (recurrent models, mixed precision, RND, symmetry) is refused in ``__init__`` by name."""
         cfg = self.trirl_cfg
         mode = cfg.policy_update
+        floor = self.entropy_floor() if mode == "trpl" else None
         sums: dict[str, float] = {"value": 0.0, "surrogate": 0.0, "entropy": 0.0, "trust_region": 0.0}
         num_updates = 0
         for batch in self.storage.mini_batch_generator(self.num_mini_batches, self.num_learning_epochs):
@@ -323,6 +332,8 @@ class TRIRL(PPO):
                 tr = cfg.trust_region
                 mu_p, _ = project_mean(mu, mu_old, std_old, tr.mean_bound)
                 std_p, _ = project_cov(std, std_old, tr.cov_bound)
+                if floor is not None:
+                    std_p = project_entropy(std_p, floor)
                 dist = torch.distributions.Normal(mu_p, std_p)
                 # pull the network towards its projection (stop-gradient on the projection)
                 tr_loss = gaussian_kl(mu_p.detach(), std_p.detach(), mu, std).mean()
@@ -400,6 +411,33 @@ class TRIRL(PPO):
         broadcast_module(self.discriminator)
         if self.reward.chain.base is not None:
             broadcast_module(self.reward.chain.base)
+
+    @torch.no_grad()
+    def _lift_std_to_entropy_floor(self) -> None:
+        """Put the actor's std parameter on this iteration's entropy bound where it has fallen below it."""
+        floor = self.entropy_floor()
+        if floor is None:
+            return
+        dist = self.actor.distribution
+        log_std = dist.log_std_param if hasattr(dist, "log_std_param") else dist.std_param.log()
+        d = log_std.numel()
+        gap = max(0.0, d * floor - float(gaussian_entropy(log_std.exp()))) / d
+        if hasattr(dist, "log_std_param"):
+            dist.log_std_param.add_(gap)
+        else:
+            dist.std_param.mul_(math.exp(gap))
+        self.stats_extra["entropy_floor"] = floor
+        self.stats_extra["entropy_floor_lift"] = gap
+
+    def entropy_floor(self) -> float | None:
+        """This iteration's entropy lower bound per action dimension (``trust_region.entropy_floor``), or None."""
+        tr = self.trirl_cfg.trust_region
+        if tr.entropy_floor is None:
+            return None
+        if tr.entropy_floor_start is None:
+            return float(tr.entropy_floor)
+        frac = min(1.0, self.iteration / tr.entropy_floor_iterations)
+        return float(tr.entropy_floor_start + (tr.entropy_floor - tr.entropy_floor_start) * frac)
 
     def _scheduled_eta(self) -> float:
         k = self.trirl_cfg.kl_penalty

@@ -4,11 +4,17 @@ The projected policy pi~ is the closest policy (in KL) to the network's pi_theta
     mean part of KL(pi~ || pi_old) <= mean_bound  and  covariance part of KL(pi~ || pi_old) <= cov_bound.
 Each constraint has a multiplier: omega for the mean (closed form) and eta_cov for the covariance (a 1-D dual solved
 by bisection). TRIRL uses eta = max(omega, eta_cov) as the trust-region multiplier in eps_tr = eps / (1 + eta).
+An optional entropy lower bound (:func:`project_entropy`) is applied after both.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
+
+_ENTROPY_PER_DIM_UNIT_STD = 0.5 * math.log(2.0 * math.pi * math.e)
+"""Entropy of a one-dimensional standard normal (nats)."""
 
 
 def mean_kl_part(mu: torch.Tensor, mu_old: torch.Tensor, std_old: torch.Tensor) -> torch.Tensor:
@@ -117,6 +123,20 @@ def _grid_refine(
         lo = torch.where(k.squeeze(-1) > 0, cand.gather(-1, (k - 1).clamp(min=0)).squeeze(-1), lo)
         hi = cand.gather(-1, k).squeeze(-1)
     return hi
+
+
+def gaussian_entropy(std: torch.Tensor) -> torch.Tensor:
+    """Entropy of a diagonal Gaussian, summed over the last dimension (nats)."""
+    return (torch.log(std) + _ENTROPY_PER_DIM_UNIT_STD).sum(-1)
+
+
+def project_entropy(std: torch.Tensor, floor_per_dim: float) -> torch.Tensor:
+    """Entropy inequality projection (Otto et al. 2021): where H(N(., std)) < d * floor_per_dim, scale the state's
+    std by exp((d * floor_per_dim - H) / d), which puts its entropy on the bound; elsewhere std is unchanged.
+    Differentiable: below the bound the overall scale is fixed and the gradient shapes the ratios between dims."""
+    d = std.shape[-1]
+    gap = (d * floor_per_dim - gaussian_entropy(std)).clamp(min=0.0) / d
+    return std * torch.exp(gap).unsqueeze(-1)
 
 
 def gaussian_kl(mu_p: torch.Tensor, std_p: torch.Tensor, mu_q: torch.Tensor, std_q: torch.Tensor) -> torch.Tensor:

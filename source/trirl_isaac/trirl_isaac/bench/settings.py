@@ -100,8 +100,13 @@ def parse_setting(key: str, value: str, old: Any, flag: str = "--trirl", error: 
             return type(old)(float(value))
         except ValueError:
             raise error(f"{flag} {key}: expected a number, got {value!r}") from None
-    if old is None and value.lower() == "none":
-        return None
+    if old is None:  # an optional setting (off by default): None, a number, or text (a path)
+        if value.lower() == "none":
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            return value
     return value
 
 
