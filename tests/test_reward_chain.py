@@ -297,3 +297,32 @@ def test_distillation_regresses_on_the_reservoir_too(monkeypatch) -> None:
     for k in range(3):
         chain.append(_random_disc(seed=k), 0.5, 0.0, data=torch.randn(20, 6), remember=torch.randn(20, 6))
     assert sizes == [20, 40, 50]  # current rows plus the reservoir (empty, then 20, then full at 30)
+
+
+def test_compaction_drops_only_negligible_history_and_bounds_the_change(tmp_path) -> None:
+    discs = [_random_disc(seed=k) for k in range(12)]
+    approx = ApproximatorCfg(hidden_dims=[8], num_steps=2, batch_size=16, evict_chunk=1, skip_below=0.0)
+    chain = RewardChain(discs[0], chain_length=10, approximator=approx)
+    x = torch.randn(300, 6)
+    for d in discs:
+        chain.append(d, 0.6, eta=0.0, data=x)
+    assert chain.base_active and len(chain) == 10
+    before = chain(x)
+    path, out = str(tmp_path / "r.pt"), str(tmp_path / "small.pt")
+    LearnedReward(chain, "trirl", 1.0).save(path)
+    from trirl_isaac.algo.reward import compact_reward_file
+
+    kept, dropped, weight = compact_reward_file(path, out, 1e-3)
+    # weights 0.6 * 0.4^k (k = 0 newest .. 9) and 0.4^10 for the approximator: 1.0e-4 + 1.6e-4 + 3.9e-4 fit in
+    # 1e-3, the next (9.8e-4) does not, so the approximator and the 2 oldest go
+    assert (kept, dropped) == (8, 2) and weight == pytest.approx(0.4**10 + 0.6 * (0.4**9 + 0.4**8))
+    small = LearnedReward.load(out)
+    assert not small.chain.base_active and small.metadata["compacted"]["dropped"] == 2
+    bound = weight * max(chain.logits(x).abs().max(), chain.base(x).abs().max())
+    assert (small(x) - before).abs().max() <= bound + 1e-5
+    torch.testing.assert_close(small(x), _recursive(discs[-8:], [0.6] * 8, x), rtol=1e-5, atol=1e-5)
+    with pytest.raises(FileExistsError, match="nothing saved is overwritten"):
+        compact_reward_file(path, out, 1e-3)
+    assert RewardChain(discs[0], chain_length=3).compact(0.0) == (0, 0.0)
+    with pytest.raises(ValueError, match="max_dropped_weight"):
+        chain.compact(-1.0)
