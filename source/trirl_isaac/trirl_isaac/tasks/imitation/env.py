@@ -64,10 +64,35 @@ class ImitationEnv(ManagerBasedRLEnv):
     """The env's reward is exactly the installed learned reward r(s, s') (one term, weight 1/step_dt), so TRIRL may
     reuse the per-step values instead of evaluating its K snapshots again (it checks a subsample every iteration)."""
 
+    motion_library: MotionLibrary
+    """The expert clips in the robot's joint order (built once the robot exists, before the managers)."""
+    clip_forward_velocity: torch.Tensor
+    """Mean base-frame forward speed of the clips (the forward-velocity metric's target)."""
+    absorbing: dict[str, torch.Tensor]
+    """Per-env absorbing-state flags (:func:`mdp.absorbing_flags`): ``in`` (the env sits in the absorbing state) and
+    ``step`` (this step is its (absorbing, absorbing) step)."""
+
     def __init__(self, cfg: ImitationEnvCfg, render_mode: str | None = None, **kwargs) -> None:
-        self.motion_library: MotionLibrary | None = None
         validate_motion_cfg(cfg)  # fail fast, before the simulator is built
         super().__init__(cfg, render_mode, **kwargs)
+        disc_dim = self.observation_manager.group_obs_dim["discriminator"][0]
+        if 2 * disc_dim != self.expert_sampler.feature_dim:
+            raise ValueError(
+                f"motion features ({self.motion_library.feature_dim}) do not match twice the discriminator "
+                f"observation ({disc_dim}); check motion.key_bodies against the robot"
+            )
+
+    def load_managers(self) -> None:
+        """Isaac Lab builds the managers once the simulator has started (the robot's joint names and default pose
+        exist); the state their terms read (motion reference, absorbing flags) is created first, so no term has to
+        look for it."""
+        zeros = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
+        self.absorbing = {"in": zeros.clone(), "step": zeros.clone()}
+        self._load_motion_reference()
+        super().load_managers()
+
+    def _load_motion_reference(self) -> None:
+        cfg = self.cfg
         robot = self.scene["robot"]
         m = cfg.motion
         weights = m.weights if m.weights is not None else [1.0] * len(m.files)
@@ -76,7 +101,7 @@ class ImitationEnv(ManagerBasedRLEnv):
             robot_joint_names=list(robot.joint_names),
             default_joint_pos=robot.data.default_joint_pos.torch[0],
             key_body_names=list(m.key_bodies),
-            control_dt=self.step_dt,
+            control_dt=cfg.decimation * cfg.sim.dt,
             mjcf=resolve_mjcf(cfg.robot_name),
             robot=cfg.robot_name,
             skip_checks=m.skip_checks,
@@ -85,12 +110,6 @@ class ImitationEnv(ManagerBasedRLEnv):
         )
         self.expert_sampler = AbsorbingExpert(self.motion_library) if cfg.absorbing_falls else self.motion_library
         self.clip_forward_velocity = mean_forward_velocity(self.motion_library)
-        disc_dim = self.observation_manager.group_obs_dim["discriminator"][0]
-        if 2 * disc_dim != self.expert_sampler.feature_dim:
-            raise ValueError(
-                f"motion features ({self.motion_library.feature_dim}) do not match twice the discriminator "
-                f"observation ({disc_dim}); check motion.key_bodies against the robot"
-            )
 
     @property
     def key_body_cfg(self):

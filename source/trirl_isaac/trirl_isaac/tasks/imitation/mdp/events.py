@@ -29,7 +29,7 @@ def reset_from_motion(env: ImitationEnv, env_ids: torch.Tensor, asset_cfg: Scene
     joint_vel = robot.data.default_joint_vel.torch[env_ids].clone()
     from_clip = torch.rand(n, device=env.device) >= default_pose_share
     k = int(from_clip.sum())
-    if k > 0 and env.motion_library is not None:
+    if k > 0:
         state, _, _ = env.motion_library.sample_states(k)
         idx = from_clip.nonzero().squeeze(-1)
         # xy stays at the env origin (the features do not depend on it); height and attitude come from the clip

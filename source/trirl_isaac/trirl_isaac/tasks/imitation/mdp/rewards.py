@@ -62,6 +62,4 @@ class learned_reward(ManagerTermBase):
         ]
         log = env.extras.setdefault("log", {})
         log["/metrics/forward_velocity"] = vx.mean()
-        target = getattr(env, "clip_forward_velocity", None)
-        if target is not None:
-            log["/metrics/forward_velocity_error"] = (vx - target).abs().mean()
+        log["/metrics/forward_velocity_error"] = (vx - env.clip_forward_velocity).abs().mean()

@@ -46,12 +46,7 @@ def robot_state(env: ImitationEnv, asset_cfg: SceneEntityCfg) -> RobotState:
 
 
 def absorbing_flags(env: ImitationEnv) -> dict[str, torch.Tensor]:
-    """Per-env absorbing-state flags (created on first use, while the managers are built):
+    """Per-env absorbing-state flags, owned by the env (created before its managers):
     ``in``: the env sits in the absorbing state (it fell last step, or this step is its (absorbing, absorbing) step);
     ``step``: this step is the (absorbing, absorbing) step (kept until the next step, for ``extras``)."""
-    flags = getattr(env, "_absorbing_flags", None)
-    if flags is None:
-        zeros = torch.zeros(env.num_envs, dtype=torch.bool, device=env.device)
-        flags = {"in": zeros.clone(), "step": zeros.clone()}
-        env._absorbing_flags = flags
-    return flags
+    return env.absorbing
