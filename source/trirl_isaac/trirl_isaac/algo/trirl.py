@@ -419,7 +419,8 @@ class TRIRL(PPO):
         if floor is None:
             return
         dist = self.actor.distribution
-        log_std = dist.log_std_param if hasattr(dist, "log_std_param") else dist.std_param.log()
+        # a scalar std is clamped as the distribution clamps it when sampling (a negative parameter is not NaN here)
+        log_std = dist.log_std_param if hasattr(dist, "log_std_param") else dist.std_param.clamp(min=1e-6).log()
         d = log_std.numel()
         gap = max(0.0, d * floor - float(gaussian_entropy(log_std.exp()))) / d
         if hasattr(dist, "log_std_param"):
