@@ -523,3 +523,35 @@ def test_reward_along_path_interpolates_two_policies_and_prices_each_reward() ->
         reward_along_path("TRIRL-Go2-Walk", {"x": os.path.join(expert, "missing.pt")}, walker, walker, clip, (0.0,))
     with pytest.raises(ValueError, match="noise_std"):
         reward_along_path("TRIRL-Go2-Walk", rewards, walker, walker, clip, (0.0,), noise_std=-0.1)
+
+
+def test_onnx_export_carries_no_build_paths(tmp_path) -> None:
+    """torch's exporter writes each node's Python stack (this machine's file paths) into the ONNX file; the
+    exporter strips those entries and nothing else: the model computes the same."""
+    import onnx
+    import onnxruntime as ort
+
+    from trirl_isaac.tasks.imitation.export import BUILD_TRACE_KEYS, export_module, strip_build_traces
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ELU(), torch.nn.Linear(8, 3)).eval()
+    raw = tmp_path / "raw.onnx"
+    torch.onnx.export(model, (torch.zeros(2, 5),), str(raw), input_names=["obs"], output_names=["actions"],
+                      opset_version=18, dynamo=True, external_data=False)  # fmt: skip
+    here = os.path.dirname(torch.__file__).encode()
+    assert here in raw.read_bytes()  # the unstripped export names files of this machine
+    raw_model = onnx.load(str(raw))
+    assert strip_build_traces(raw_model) > 0 and strip_build_traces(raw_model) == 0
+
+    path = tmp_path / "policy.onnx"
+    export_module(model, torch.zeros(2, 5), str(path))
+    data = path.read_bytes()
+    assert here not in data and b"site-packages" not in data
+    exported = onnx.load(str(path))
+    onnx.checker.check_model(exported)
+    assert all(p.key not in BUILD_TRACE_KEYS for n in exported.graph.node for p in n.metadata_props)
+    assert any(n.metadata_props for n in exported.graph.node)  # the other node metadata (scopes) is kept
+    obs = torch.randn(7, 5)
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(["actions"], {"obs": obs.numpy()})
+    with torch.no_grad():
+        np.testing.assert_allclose(got[0], model(obs).numpy(), atol=1e-6)

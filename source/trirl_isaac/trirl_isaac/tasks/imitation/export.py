@@ -63,10 +63,50 @@ def deployment_metadata(vec_env) -> dict[str, Any]:
     }
 
 
+BUILD_TRACE_KEYS = ("pkg.torch.onnx.stack_trace",)
+"""Node metadata torch's exporter writes that names files of the machine that built the model (its Python stack)."""
+
+
+def strip_build_traces(model) -> int:
+    """Remove the exporter's per-node Python stack traces (file paths of the build machine) from an ONNX model, in
+    the main graph, its subgraphs and its functions; returns how many entries were removed. The graph, weights,
+    names and scopes are untouched, so the model computes the same."""
+    removed = 0
+
+    def graphs_of(node):
+        for attr in node.attribute:
+            if attr.HasField("g"):
+                yield attr.g
+            yield from attr.graphs
+
+    def clean_nodes(nodes) -> None:
+        nonlocal removed
+        for node in nodes:
+            keep = [p for p in node.metadata_props if p.key not in BUILD_TRACE_KEYS]
+            removed += len(node.metadata_props) - len(keep)
+            if len(keep) != len(node.metadata_props):
+                del node.metadata_props[:]
+                node.metadata_props.extend(keep)
+            for graph in graphs_of(node):
+                clean_nodes(graph.node)
+
+    clean_nodes(model.graph.node)
+    for function in model.functions:
+        clean_nodes(function.node)
+    return removed
+
+
 def export_onnx(runner, path: str) -> None:
-    """One self-contained ONNX file (input 'obs' (batch, n), output 'actions'), observation normaliser baked in."""
+    """One self-contained ONNX file (input 'obs' (batch, n), output 'actions'), observation normaliser baked in,
+    without the exporter's stack traces (they hold the build machine's file paths)."""
     model = runner.alg.get_policy().as_onnx(verbose=False).to("cpu").eval()
-    example = torch.zeros(2, model.input_size)
+    export_module(model, torch.zeros(2, model.input_size), path)
+
+
+def export_module(model: torch.nn.Module, example: torch.Tensor, path: str) -> None:
+    """``model`` (batch, n) -> (batch, m) as ONNX at ``path`` with a dynamic batch size and no build traces."""
+    import onnx
+
     batch = torch.export.Dim("batch", min=1, max=1 << 20)
     torch.onnx.export(
         model,
@@ -79,6 +119,9 @@ def export_onnx(runner, path: str) -> None:
         dynamo=True,
         external_data=False,
     )
+    exported = onnx.load(path)
+    strip_build_traces(exported)
+    onnx.save(exported, path)
 
 
 def export_policy(runner, vec_env, out_dir: str, parity_samples: int = 1000, tol: float = 1e-5) -> dict[str, Any]:
