@@ -271,11 +271,9 @@ def test_train_cli_fails_fast_on_bad_options(tmp_path) -> None:
     """Bad overrides, unknown tasks, damaged checkpoints and a missing GPU fail before the simulator starts."""
     damaged = tmp_path / "model_3.pt"
     damaged.write_bytes(b"PK\x03\x04 not a whole checkpoint")
-    script = os.path.join(os.path.dirname(SCENARIOS), "..", "scripts", "train.py")
     code = f"""
-import importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("train", {script!r})
-train = importlib.util.module_from_spec(spec); spec.loader.exec_module(train)
+import json, sys
+from trirl_isaac.cli import train
 cases = {{
     "bad_value": ["--task", "TRIRL-Go2-Walk", "agent.algorithm.trirl_cfg.eps=2"],
     "misspelt_key": ["--task", "TRIRL-Go2-Walk", "agent.algorithm.trirl_cfg.epsilon=0.1"],
