@@ -1,106 +1,10 @@
 """Roll out a trained policy and write its motion as expert clips (our HDF5 schema), in the twin or Isaac Lab.
 
-    python scripts/record_expert.py --sim twin --task TRIRL-Go2-Walk --mode expert \\
-        --checkpoint <logs/twin/.../model_*.pt> --robot go2 --out data/motions/go2_walk.h5
-    python scripts/record_expert.py --task TRIRL-Go2-Expert-Velocity-Play --checkpoint <model_*.pt> \\
-        --robot go2 --out data/motions/go2_walk.h5
+    python scripts/record_expert.py --help
 
-This is how the Go2 clip of the paper's setup is made: train the velocity expert (PPO on a 1.0 m/s forward-velocity
-reward) in the MuJoCo twin on the CPU (``train_twin.py --mode expert``) or ``TRIRL-Go2-Expert-Velocity`` on a GPU,
-then record it here. Any rsl_rl checkpoint of a task with an articulation named ``robot`` works (TRIRL or PPO).
-Episodes are cut at their first reset; the first ``--skip`` steps (start-up transient) are dropped; the file is
-validated on write and ``--out`` must not exist (nothing is overwritten).
-"""
+The code: trirl_isaac.cli.record_expert."""
 
-from __future__ import annotations
-
-import argparse
-import os
-import sys
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Load the checkpoint, roll out the deterministic policy, save and validate the clips."""
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--task", required=True)
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--robot", required=True, choices=("g1", "go2"), help="robot id written into the file")
-    p.add_argument("--out", required=True, help="HDF5 file to write (replaced only when recording succeeded)")
-    p.add_argument("--steps", type=int, default=600, help="control steps to record per clip")
-    p.add_argument("--skip", type=int, default=100, help="initial steps to drop")
-    p.add_argument("--num_clips", type=int, default=4)
-    p.add_argument("--name", default="expert", help="clip name prefix")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--sim", choices=("isaac", "twin"), default="isaac", help="twin: the native-MuJoCo twin (CPU)")
-    p.add_argument("--mode", choices=("expert", "trirl", "retrain"), default="expert", help="--sim twin: policy kind")
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args(argv)
-    if not os.path.isfile(args.checkpoint):
-        sys.exit(f"checkpoint not found: {args.checkpoint}")
-    if os.path.exists(args.out):
-        sys.exit(f"{args.out} exists: record into a new file (nothing is overwritten)")
-    if args.sim == "twin":
-        import json
-
-        from trirl_isaac.spec import TASKS
-        from trirl_isaac.twin.record import record_clips
-
-        if args.task not in TASKS:
-            sys.exit(f"--sim twin: unknown task {args.task!r}; twin tasks: {', '.join(TASKS)}")
-        if TASKS[args.task].robot != args.robot:
-            sys.exit(f"--robot {args.robot}, but {args.task} is a {TASKS[args.task].robot} task")
-
-        summary = record_clips(
-            args.task, args.checkpoint, args.out, args.mode, args.num_clips, args.steps, args.skip, args.seed,
-            args.name, command="python scripts/record_expert.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        )  # fmt: skip
-        print(json.dumps(summary, indent=1))
-        return
-
-    from isaaclab.app import launch_simulation
-
-    from trirl_isaac.motion.kinematics import ROBOTS, Kinematics, resolve_mjcf
-    from trirl_isaac.motion.schema import load_motion_file, save_motion_file
-    from trirl_isaac.tasks.imitation.recording import record_rollout
-    from trirl_isaac.tasks.launch import make_runner, resolve_device, task_configs, wrap_env
-
-    device = resolve_device(args.device)
-    env_cfg, agent_cfg = task_configs(args.task, "rsl_rl_cfg_entry_point", [], device)
-    env_cfg.scene.num_envs = args.num_clips
-    with launch_simulation(env_cfg, {}):
-        env = wrap_env(args.task, env_cfg, agent_cfg)
-        runner = make_runner(env, agent_cfg, log_dir=None, device=device)
-        runner.load(args.checkpoint, map_location=device)
-        policy = runner.get_inference_policy(device=device)
-        clips = record_rollout(
-            env,
-            policy,
-            args.skip + args.steps,
-            list(range(args.num_clips)),
-            args.name,
-            how_made=f"deterministic rollout of {os.path.basename(args.checkpoint)} in {args.task}",
-            key_bodies=list(ROBOTS[args.robot].key_bodies),
-        )
-        env.close()
-    kept = []
-    for clip in clips:
-        if clip.num_frames <= args.skip + 2:
-            continue  # the episode ended (a fall) before the recording window
-        for key in ("joint_pos", "joint_vel", "root_pos", "root_quat", "root_lin_vel", "root_ang_vel", "body_pos"):
-            setattr(clip, key, getattr(clip, key)[args.skip :])
-        clip.source = f"{args.task} policy {args.checkpoint}"
-        clip.licence = "BSD-3-Clause (generated by trirl_isaac)"
-        kept.append(clip)
-    if not kept:
-        sys.exit(f"no episode lasted beyond --skip {args.skip} steps: nothing recorded, {args.out} left unchanged")
-    tmp = f"{args.out}.recording.h5"
-    save_motion_file(tmp, args.robot, kept)
-    kin = Kinematics(resolve_mjcf(args.robot))
-    limits = {n: tuple(kin.joint_limits[i]) for i, n in enumerate(kin.joint_names)}
-    load_motion_file(tmp, kin.joint_names, limits, robot=args.robot)  # raises, naming the problem, if invalid
-    os.replace(tmp, args.out)
-    print(f"wrote {len(kept)} clip(s) of {kept[0].num_frames} frames at {kept[0].fps:g} fps to {args.out}")
-
+from trirl_isaac.cli.record_expert import main
 
 if __name__ == "__main__":
     main()
