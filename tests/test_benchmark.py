@@ -345,6 +345,50 @@ def test_trirl_overrides_change_only_the_named_settings() -> None:
         b.env_settings("free")
 
 
+def test_retrain_settings_reach_every_retraining_and_bad_ones_are_named(tmp_path, capsys) -> None:
+    from trirl_isaac.bench import cli
+
+    b = bench_settings
+    assert b.ppo_cfg()["algorithm"]["class_name"] == "PPO" and b.retrain_overrides([]) == {}
+    floor = b.retrain_overrides(["entropy_floor=0.2", "entropy_floor_start=1.42", "entropy_floor_iterations=488"])
+    assert floor == {"entropy_floor": 0.2, "entropy_floor_start": 1.42, "entropy_floor_iterations": 488}
+    alg = b.ppo_cfg(retrain_ppo=floor)["algorithm"]
+    assert alg["class_name"] == "trirl_isaac.algo.ppo:EntropyFloorPPO" and alg["entropy_floor_iterations"] == 488
+    alg = b.ppo_cfg(retrain_ppo=b.retrain_overrides(["learning_rate=1e-4"]))["algorithm"]
+    assert alg["class_name"] == "PPO" and alg["learning_rate"] == 1e-4
+    for bad, message in (
+        ("entropy_floor_start=1.0", "need entropy_floor"),
+        ("entropy_floor=0.5 entropy_floor_start=0.1", "must be >= entropy_floor"),
+        ("entropy_floor=wide", "entropy_floor must be a finite number"),
+        ("lr=1", "unknown setting"),
+        ("learning_rate=fast", "learning_rate: expected a number"),
+    ):
+        with pytest.raises(SystemExit, match=message):
+            b.retrain_overrides(bad.split())
+    out = ["--out", str(tmp_path / "o")]
+    for argv, message in (
+        (["--rewards_from", str(tmp_path), "--retrain"], "no rewards/ folder"),
+        (["--reward_key", "abc", "--retrain"], "--reward_key needs --rewards_from"),
+    ):
+        with pytest.raises(SystemExit):
+            cli.parse_args(argv + out)
+        assert message in capsys.readouterr().err
+    (tmp_path / "rewards").mkdir()
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--rewards_from", str(tmp_path)] + out)
+    assert "add --retrain" in capsys.readouterr().err
+    from trirl_isaac.bench.run import saved_reward
+
+    with pytest.raises(SystemExit, match="no reward file matches hopper__trirl__s3"):
+        saved_reward(str(tmp_path), "hopper", "trirl", 3)
+    for key in ("aaa", "bbb"):
+        (tmp_path / "rewards" / f"hopper__trirl__s3__{key}.pt").write_bytes(key.encode())
+    with pytest.raises(SystemExit, match="2 reward files .*--reward_key"):
+        saved_reward(str(tmp_path), "hopper", "trirl", 3)
+    picked = saved_reward(str(tmp_path), "hopper", "trirl", 3, key="bbb")
+    assert picked["path"].endswith("__bbb.pt") and picked["run"] == {"file": "hopper__trirl__s3__bbb.pt"}
+
+
 # ------------------------------------------------------------------------------------------------ end to end
 def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
     out = tmp_path / "bench"
@@ -386,6 +430,25 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
     assert blob["speed"][0]["ratio_trirl_ppo"] > 0
     for name in ("curves.png", "trirl_pointmaze.png", "speed.json", "pointmaze_rewards.png"):
         assert (out / name).is_file()
+
+    # re-optimise the saved rewards with an entropy bound (above the initial std's 1.42 nats, so it binds at once)
+    out2 = tmp_path / "bench_retrain"
+    retrain = [sys.executable, os.path.join(ROOT, "scripts", "benchmark.py"), "--quick", "--retrain", "--seeds", "0",
+               "--algos", "trirl", "gail", "--rewards_from", str(out), "--out", str(out2)]  # fmt: skip
+    for extra in ([], ["--retrain_ppo", "entropy_floor=2.0"]):
+        proc = subprocess.run([*retrain, *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    redone = [json.loads(p.read_text()) for p in sorted((out2 / "runs").glob("pointmaze__*__s0__re-*.json"))]
+    assert len(redone) == 4 and not list((out2 / "rewards").iterdir())  # nothing trained, nothing saved
+    by_algo = {a: [r for r in redone if r["algo"] == a] for a in ("trirl", "gail")}
+    for algo, pair in by_algo.items():
+        plain, floored = sorted(pair, key=lambda r: "retrain_ppo" in r["budget"])
+        assert "train" not in plain and plain["source_run"]["key"] in plain["reward_file"]
+        assert plain["retrain"]["policy_entropy_per_dim"] < 2.0 <= floored["retrain"]["policy_entropy_per_dim"] + 1e-6
+        # the saved reward re-optimised with the usual settings reproduces the source run's retrain exactly
+        source = [r for r in blob["runs"] if r["algo"] == algo and r["seed"] == 0][0]
+        assert plain["source_run"]["train"] == source["train"]["normalised"]
+        assert plain["retrain"]["return"] == source["retrain"]["return"]
 
 
 def test_collect_lists_every_run_with_its_settings_and_code(tmp_path) -> None:

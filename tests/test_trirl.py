@@ -75,7 +75,10 @@ def _rollout(runner: TrirlRunner) -> list:
         ({"d_transform": "exp"}, "d_transform must be one of"),
         ({"trust_region": {"entropy_floor": "high"}}, "trust_region.entropy_floor must be a finite number"),
         ({"trust_region": {"entropy_floor": float("nan")}}, "trust_region.entropy_floor must be a finite number"),
-        ({"trust_region": {"entropy_floor_start": 1.0}}, "entropy_floor_start needs trust_region.entropy_floor"),
+        (
+            {"trust_region": {"entropy_floor_start": 1.0}},
+            "entropy_floor_start needs trirl_cfg.trust_region.entropy_floor",
+        ),
         ({"trust_region": {"entropy_floor": 1.0, "entropy_floor_start": 0.5}}, "must be >= entropy_floor"),
         ({"trust_region": {"entropy_floor": 1.0, "entropy_floor_iterations": 0}}, "entropy_floor_iterations"),
         ({"method": "gail", "d_transform": "softplus"}, "d_transform='softplus' applies to method 'trirl'"),
@@ -504,3 +507,63 @@ def test_cached_expert_reward_equals_the_chain(chain_length) -> None:
     h = runner.history[-1]
     assert {"dual_estimate", "dual_estimate_next", "reward_mean_expert"} <= set(h)
     assert h["reward_mean_expert"] == pytest.approx(alg.reward.chain(alg._dual_expert_x).mean().item(), abs=1e-5)
+
+
+def _ppo_runner(seed: int = 0, log_dir=None, **algorithm):
+    """rsl_rl's OnPolicyRunner with plain PPO (or the class named in ``algorithm``) on the point mass env."""
+    from rsl_rl.runners import OnPolicyRunner
+
+    torch.manual_seed(seed)
+    cfg = make_agent_cfg()
+    cfg["algorithm"].pop("trirl_cfg")
+    cfg["algorithm"].update({"class_name": "PPO", "num_learning_epochs": 2, "num_mini_batches": 2, **algorithm})
+    cfg["num_steps_per_env"] = 10
+    env = PointMassEnv(8, PointMassCfg(max_episode_length=6), seed=seed)
+    runner = OnPolicyRunner(env, cfg, log_dir=log_dir, device="cpu")
+    runner.alg.actor.distribution.log_std_param.data.fill_(math.log(0.05))  # entropy far below any floor used
+    return runner
+
+
+def test_entropy_floor_ppo_is_rsl_rl_ppo_plus_the_std_lift(tmp_path) -> None:
+    """EntropyFloorPPO (re-optimising a frozen reward) changes nothing in PPO's step but the std, which it puts on
+    the scheduled bound; the schedule's position survives a checkpoint."""
+    floored_cls = "trirl_isaac.algo.ppo:EntropyFloorPPO"
+    plain, floored = _ppo_runner(), _ppo_runner(class_name=floored_cls, entropy_floor=1.0)
+    for runner in (plain, floored):
+        torch.manual_seed(1)  # the same rollout and minibatches
+        runner.learn(1)
+    for (name, a), b in zip(plain.alg.actor.state_dict().items(), floored.alg.actor.state_dict().values()):
+        if "std" not in name:
+            assert torch.equal(a, b), name  # the same update: only the std differs
+    assert plain.alg.actor.distribution.log_std_param.exp().max() < 0.1
+    assert gaussian_entropy(floored.alg.actor.distribution.log_std_param.exp()).item() == pytest.approx(
+        2.0, abs=1e-5
+    )  # 2 dims
+
+    sched = _ppo_runner(class_name=floored_cls, entropy_floor=0.0, entropy_floor_start=1.0, entropy_floor_iterations=4)
+    sched.learn(3)
+    assert sched.alg.floor_iteration == 3 and sched.alg.current_floor() == pytest.approx(0.25)
+    assert (
+        gaussian_entropy(sched.alg.actor.distribution.log_std_param.exp()).item() >= 2 * 0.5 - 1e-5
+    )  # the third update's bound
+    path = str(tmp_path / "model.pt")
+    sched.save(path)
+    resumed = _ppo_runner(
+        class_name=floored_cls, entropy_floor=0.0, entropy_floor_start=1.0, entropy_floor_iterations=4
+    )
+    resumed.load(path)
+    assert resumed.alg.floor_iteration == 3
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({}, "algorithm.entropy_floor is required"),
+        ({"entropy_floor": 0.5, "entropy_floor_start": 0.1}, "must be >= entropy_floor"),
+        ({"entropy_floor": "wide"}, "algorithm.entropy_floor must be a finite number"),
+        ({"entropy_floor": 0.5, "entropy_floor_iterations": 0}, "algorithm.entropy_floor_iterations"),
+    ],
+)
+def test_entropy_floor_ppo_names_bad_settings(settings, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _ppo_runner(class_name="trirl_isaac.algo.ppo:EntropyFloorPPO", **settings)

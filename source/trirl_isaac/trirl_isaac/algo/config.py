@@ -175,25 +175,9 @@ class TrirlCfg:
         _positive("trust_region.cov_bound", t.cov_bound)
         if t.trust_region_coef < 0:
             raise ConfigError(f"trirl_cfg.trust_region.trust_region_coef must be >= 0, got {t.trust_region_coef}")
-        for name in ("entropy_floor", "entropy_floor_start"):
-            value = getattr(t, name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-            ):
-                raise ConfigError(
-                    f"trirl_cfg.trust_region.{name} must be a finite number of nats or None, got {value!r}"
-                )
-        if t.entropy_floor_start is not None:
-            if t.entropy_floor is None:
-                raise ConfigError(
-                    "trirl_cfg.trust_region.entropy_floor_start needs trust_region.entropy_floor (the end)"
-                )
-            if t.entropy_floor_start < t.entropy_floor:
-                raise ConfigError(
-                    f"trirl_cfg.trust_region.entropy_floor_start ({t.entropy_floor_start}) must be >= entropy_floor "
-                    f"({t.entropy_floor}): the bound falls over the run"
-                )
-        _positive_int("trust_region.entropy_floor_iterations", t.entropy_floor_iterations)
+        check_entropy_floor(
+            "trirl_cfg.trust_region.", t.entropy_floor, t.entropy_floor_start, t.entropy_floor_iterations
+        )
         k = self.kl_penalty
         if k.eta_start < 0 or k.eta_end < 0:
             raise ConfigError("trirl_cfg.kl_penalty.eta_start and eta_end must be >= 0")
@@ -254,6 +238,30 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
 def _positive(name: str, value: float) -> None:
     if not value > 0:
         raise ConfigError(f"trirl_cfg.{name} must be > 0, got {value}")
+
+
+def check_entropy_floor(prefix: str, floor: Any, start: Any, iterations: Any) -> None:
+    """An entropy bound (``floor``, optional ``start`` of its linear schedule over ``iterations``) is valid, else a
+    ConfigError naming ``prefix`` + the setting."""
+    for name, value in (("entropy_floor", floor), ("entropy_floor_start", start)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+        ):
+            raise ConfigError(f"{prefix}{name} must be a finite number of nats or None, got {value!r}")
+    if start is not None:
+        if floor is None:
+            raise ConfigError(f"{prefix}entropy_floor_start needs {prefix}entropy_floor (the end)")
+        if start < floor:
+            raise ConfigError(
+                f"{prefix}entropy_floor_start ({start}) must be >= entropy_floor ({floor}): the bound falls in a run"
+            )
+    if (
+        isinstance(iterations, bool)
+        or not isinstance(iterations, (int, float))
+        or int(iterations) != iterations
+        or iterations < 1
+    ):
+        raise ConfigError(f"{prefix}entropy_floor_iterations must be an integer >= 1, got {iterations!r}")
 
 
 def _positive_int(name: str, value: int) -> None:

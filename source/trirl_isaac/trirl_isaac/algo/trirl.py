@@ -33,7 +33,15 @@ from trirl_isaac.algo.discriminator import Discriminator, DiscriminatorTrainer
 from trirl_isaac.algo.distributed import broadcast_module, reduce_scalar
 from trirl_isaac.algo.expert import ExpertBuffer, ExpertSampler, env_part
 from trirl_isaac.algo.reward import LearnedReward, RewardChain, fold_term, transform
-from trirl_isaac.algo.trust_region import gaussian_entropy, gaussian_kl, project_cov, project_entropy, project_mean
+from trirl_isaac.algo.trust_region import (
+    gaussian_kl,
+    has_std_parameter,
+    lift_std_to_entropy,
+    project_cov,
+    project_entropy,
+    project_mean,
+    scheduled_entropy_floor,
+)
 
 CorrectionCallback = Callable[[dict[str, float], LearnedReward], None]
 
@@ -75,9 +83,7 @@ class TRIRL(PPO):
         cfg = self.trirl_cfg
         if actor.distribution is None or not hasattr(actor.distribution, "std_type"):
             raise ConfigError("TRIRL's trust-region update needs a Gaussian actor distribution")
-        if cfg.trust_region.entropy_floor is not None and not any(
-            hasattr(actor.distribution, n) for n in ("std_param", "log_std_param")
-        ):
+        if cfg.trust_region.entropy_floor is not None and not has_std_parameter(actor.distribution):
             raise ConfigError(
                 "trirl_cfg.trust_region.entropy_floor lifts a state-independent std parameter (rsl_rl's "
                 f"GaussianDistribution); this actor's {type(actor.distribution).__name__} has none"
@@ -412,33 +418,20 @@ class TRIRL(PPO):
         if self.reward.chain.base is not None:
             broadcast_module(self.reward.chain.base)
 
-    @torch.no_grad()
     def _lift_std_to_entropy_floor(self) -> None:
         """Put the actor's std parameter on this iteration's entropy bound where it has fallen below it."""
         floor = self.entropy_floor()
         if floor is None:
             return
-        dist = self.actor.distribution
-        # a scalar std is clamped as the distribution clamps it when sampling (a negative parameter is not NaN here)
-        log_std = dist.log_std_param if hasattr(dist, "log_std_param") else dist.std_param.clamp(min=1e-6).log()
-        d = log_std.numel()
-        gap = max(0.0, d * floor - float(gaussian_entropy(log_std.exp()))) / d
-        if hasattr(dist, "log_std_param"):
-            dist.log_std_param.add_(gap)
-        else:
-            dist.std_param.mul_(math.exp(gap))
         self.stats_extra["entropy_floor"] = floor
-        self.stats_extra["entropy_floor_lift"] = gap
+        self.stats_extra["entropy_floor_lift"] = lift_std_to_entropy(self.actor.distribution, floor)
 
     def entropy_floor(self) -> float | None:
         """This iteration's entropy lower bound per action dimension (``trust_region.entropy_floor``), or None."""
         tr = self.trirl_cfg.trust_region
-        if tr.entropy_floor is None:
-            return None
-        if tr.entropy_floor_start is None:
-            return float(tr.entropy_floor)
-        frac = min(1.0, self.iteration / tr.entropy_floor_iterations)
-        return float(tr.entropy_floor_start + (tr.entropy_floor - tr.entropy_floor_start) * frac)
+        return scheduled_entropy_floor(
+            tr.entropy_floor, tr.entropy_floor_start, tr.entropy_floor_iterations, self.iteration
+        )
 
     def _scheduled_eta(self) -> float:
         k = self.trirl_cfg.kl_penalty

@@ -139,6 +139,42 @@ def project_entropy(std: torch.Tensor, floor_per_dim: float) -> torch.Tensor:
     return std * torch.exp(gap).unsqueeze(-1)
 
 
+def scheduled_entropy_floor(floor: float | None, start: float | None, iterations: int, iteration: int) -> float | None:
+    """The entropy bound per action dimension at ``iteration``: ``floor`` (None: no bound), or with ``start`` a
+    linear fall from ``start`` to ``floor`` over ``iterations``, constant after."""
+    if floor is None:
+        return None
+    if start is None:
+        return float(floor)
+    frac = min(1.0, iteration / iterations)
+    return float(start + (floor - start) * frac)
+
+
+def has_std_parameter(distribution) -> bool:
+    """Whether an rsl_rl distribution has a state-independent std parameter (what :func:`lift_std_to_entropy` moves)."""
+    return any(hasattr(distribution, n) for n in ("std_param", "log_std_param"))
+
+
+@torch.no_grad()
+def lift_std_to_entropy(distribution, floor_per_dim: float) -> float:
+    """Put a state-independent Gaussian std parameter (rsl_rl's ``std_param`` or ``log_std_param``) onto the
+    entropy bound ``floor_per_dim`` (nats per dimension) where its entropy has fallen below it, scaling every std
+    by the same factor; returns the lift in log-std (0 when the bound holds)."""
+    # a scalar std is clamped as the distribution clamps it when sampling (a negative parameter is not NaN here)
+    log_std = (
+        distribution.log_std_param
+        if hasattr(distribution, "log_std_param")
+        else distribution.std_param.clamp(min=1e-6).log()
+    )
+    d = log_std.numel()
+    gap = max(0.0, d * floor_per_dim - float(gaussian_entropy(log_std.exp()))) / d
+    if hasattr(distribution, "log_std_param"):
+        distribution.log_std_param.add_(gap)
+    else:
+        distribution.std_param.mul_(math.exp(gap))
+    return gap
+
+
 def gaussian_kl(mu_p: torch.Tensor, std_p: torch.Tensor, mu_q: torch.Tensor, std_q: torch.Tensor) -> torch.Tensor:
     """KL(N(mu_p, std_p) || N(mu_q, std_q)) for diagonal Gaussians, summed over the last dimension."""
     return mean_kl_part(mu_p, mu_q, std_q) + cov_kl_part(std_p, std_q)

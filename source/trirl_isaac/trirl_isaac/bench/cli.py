@@ -34,8 +34,16 @@ import time
 import torch
 
 from trirl_isaac.bench.report import renormalise, summarise, write_report
-from trirl_isaac.bench.run import provenance, reference_returns, run_key, run_one, steps_for
-from trirl_isaac.bench.settings import ALGOS, CONTROL, NUM_ENVS, env_settings, with_overrides
+from trirl_isaac.bench.run import (
+    provenance,
+    reference_returns,
+    reoptimise_saved,
+    run_key,
+    run_one,
+    saved_reward,
+    steps_for,
+)
+from trirl_isaac.bench.settings import ALGOS, CONTROL, NUM_ENVS, env_settings, retrain_overrides, with_overrides
 from trirl_isaac.bench.speed import measure_speed
 
 
@@ -70,6 +78,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="KEY=VALUE",
         help="override TRIRL settings for an ablation, e.g. eps=0.1 trust_region.mean_bound=2e-4",
     )
+    p.add_argument(
+        "--retrain_ppo",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="PPO settings of every retraining and of the control, e.g. entropy_floor=0.2 entropy_floor_start=1.42 "
+        "entropy_floor_iterations=488 (a lower bound on the policy's entropy per action dimension, nats)",
+    )
+    p.add_argument(
+        "--rewards_from",
+        default=None,
+        metavar="DIR",
+        help="retrain (and transfer) the rewards an earlier benchmark saved in DIR/rewards instead of training: "
+        "results go to --out/runs as <task>__<algo>__s<seed>__re-<key>.json",
+    )
+    p.add_argument(
+        "--reward_key", default=None, help="with --rewards_from: the run key of the reward files (when several match)"
+    )
     p.add_argument("--absorbing_tail", default=None, help="closed_form (default) or bootstrap, for every method")
     p.add_argument(
         "--heatmaps", action="store_true", help="Point Maze: plot each method's learned reward (first seed) as a field"
@@ -79,6 +105,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.overrides = list(args.trirl)
     args.trirl = with_overrides(args.trirl)
     args.env = env_settings(args.absorbing_tail)
+    args.retrain_ppo = retrain_overrides(args.retrain_ppo)
+    if args.rewards_from is not None:
+        if not os.path.isdir(os.path.join(args.rewards_from, "rewards")):
+            p.error(f"--rewards_from {args.rewards_from}: no rewards/ folder there")
+        if not (args.retrain or args.transfer):
+            p.error("--rewards_from re-optimises saved rewards: add --retrain and/or --transfer")
+        if CONTROL in args.algos:
+            p.error(f"--rewards_from: {CONTROL} has no saved reward (run it without --rewards_from)")
+    elif args.reward_key is not None:
+        p.error("--reward_key needs --rewards_from")
     if args.control and CONTROL not in args.algos:
         args.algos.append(CONTROL)
     if args.tasks is None:
@@ -125,9 +161,16 @@ def main(argv: list[str] | None = None) -> None:
                     "env": args.env,
                     "agent": {"algorithm": {"trirl_cfg": args.trirl}},
                 }
+                if args.retrain_ppo:  # absent when unset: the keys of runs with the usual retraining are unchanged
+                    budget["retrain_ppo"] = args.retrain_ppo
                 for algo in args.algos:
+                    source = None
+                    if args.rewards_from is not None:  # re-optimise a saved reward: keyed by its bytes, not training
+                        source = saved_reward(args.rewards_from, task, algo, seed, args.reward_key)
+                        budget = {k: v for k, v in budget.items() if k not in ("steps", "agent")}
+                        budget["reward_sha1"] = source["sha1"]
                     key = run_key(budget, algo, code["source_sha1"])
-                    name = f"{task}__{algo}__s{seed}__{key}"
+                    name = f"{task}__{algo}__s{seed}__{'re-' if source else ''}{key}"
                     path = os.path.join(args.out, "runs", f"{name}.json")
                     if os.path.isfile(path):
                         with open(path) as f:
@@ -138,7 +181,11 @@ def main(argv: list[str] | None = None) -> None:
                     t0 = time.time()
                     print(f"[{task} {algo} seed {seed}] started ({name})", flush=True)
                     reward_path = os.path.join(args.out, "rewards", f"{name}.pt")
-                    result = run_one(task, algo, seed, args, refs, reward_path)
+                    if source is not None:
+                        result = reoptimise_saved(task, algo, seed, args, refs, source["path"])
+                        result["source_run"] = source["run"]
+                    else:
+                        result = run_one(task, algo, seed, args, refs, reward_path)
                     result.update(budget=budget, code=code, key=key, overrides=args.overrides)
                     result["wall_s"] = time.time() - t0
                     extra = "".join(

@@ -92,6 +92,74 @@ def train_with_curve(runner, task: str, iterations: int, batch: int, args, ref: 
     }
 
 
+def reoptimise(
+    task: str, target: str, algo: str, seed: int, args, refs: dict[str, dict], reward=None
+) -> dict[str, Any]:
+    """Plain PPO (the retraining settings, ``args.retrain_ppo`` included) from a fresh policy on ``target``, with
+    ``reward`` (a frozen learned reward of ``task``) or, for None, the true reward (the control)."""
+    from rsl_rl.runners import OnPolicyRunner
+
+    from trirl_isaac.algo.trust_region import gaussian_entropy
+    from trirl_isaac.envs.gym_mujoco import make_env
+
+    num_envs = QUICK["num_envs"] if args.quick else NUM_ENVS
+    cfg = ppo_cfg(args.quick, getattr(args, "retrain_ppo", None))
+    batch = num_envs * cfg["num_steps_per_env"]
+    iterations = QUICK["iterations"] if args.quick else max(1, steps_for(args, task, retrain=True) // batch)
+    torch.manual_seed(seed + 1)
+    env = make_env(target, num_envs, seed=seed + 1, absorbing_tail=args.env["absorbing_tail"])
+    if reward is not None:
+        env.install_frozen_reward(reward, source=f"{task}/{algo}/s{seed}", gamma=cfg["algorithm"]["gamma"])
+    cfg["seed"] = seed + 1
+    ppo = OnPolicyRunner(env, cfg, log_dir=None, device="cpu")
+    result = train_with_curve(ppo, target, iterations, batch, args, refs[target], seed)
+    result["env_steps"] = iterations * batch
+    dist = ppo.alg.actor.distribution
+    std = dist.log_std_param.exp() if hasattr(dist, "log_std_param") else dist.std_param.clamp(min=1e-6)
+    result["policy_entropy_per_dim"] = float(gaussian_entropy(std.detach())) / std.numel()
+    getattr(env, "close", lambda: None)()
+    return result
+
+
+def saved_reward(folder: str, task: str, algo: str, seed: int, key: str | None = None) -> dict[str, Any]:
+    """The reward file an earlier benchmark in ``folder`` saved for (task, algo, seed) (``key``: its run key, when
+    several runs of other settings match), with its SHA-1 and what its run measured (when the run JSON is there)."""
+    import glob
+
+    pattern = os.path.join(folder, "rewards", f"{task}__{algo}__s{seed}__{key or '*'}.pt")
+    found = sorted(glob.glob(pattern))
+    if len(found) != 1:
+        names = sorted(os.path.basename(p) for p in glob.glob(os.path.join(folder, "rewards", f"{task}__{algo}__*")))
+        what = "no reward file" if not found else f"{len(found)} reward files (pick one with --reward_key)"
+        raise SystemExit(f"--rewards_from {folder}: {what} matches {os.path.basename(pattern)}; there: {names}")
+    path = found[0]
+    with open(path, "rb") as f:
+        sha1 = hashlib.sha1(f.read()).hexdigest()
+    run_json = os.path.join(folder, "runs", os.path.basename(path)[: -len(".pt")] + ".json")
+    run: dict[str, Any] = {"file": os.path.basename(path)}
+    if os.path.isfile(run_json):
+        with open(run_json) as f:
+            saved = json.load(f)
+        run.update(key=saved.get("key"), overrides=saved.get("overrides"), code=saved.get("code"))
+        run.update({k: saved[k]["normalised"] for k in saved if k in ("train", "retrain") or k.startswith("transfer:")})
+    return {"path": path, "sha1": sha1, "run": run}
+
+
+def reoptimise_saved(task: str, algo: str, seed: int, args, refs: dict[str, dict], reward_path: str) -> dict[str, Any]:
+    """Retrain (and with ``--transfer`` transfer) a reward saved by an earlier run, without training it again."""
+    from trirl_isaac.algo.reward import LearnedReward
+    from trirl_isaac.envs.gym_mujoco import TRANSFER_VARIANTS
+
+    reward = LearnedReward.load(reward_path)
+    out: dict[str, Any] = {"task": task, "algo": algo, "seed": seed, "reward_file": os.path.basename(reward_path)}
+    transfer = TRANSFER_VARIANTS.get(task, []) if args.transfer else []
+    for target in ([task] if args.retrain else []) + transfer:
+        out["retrain" if target == task else f"transfer:{target}"] = reoptimise(
+            task, target, algo, seed, args, refs, reward
+        )
+    return out
+
+
 def run_one(
     task: str, algo: str, seed: int, args, refs: dict[str, dict], reward_path: str | None = None
 ) -> dict[str, Any]:
@@ -99,32 +167,18 @@ def run_one(
 
     ``algo == "ppo_true"`` is the control: plain PPO on the true reward with the retraining settings, on the task
     and (with ``--transfer``) on its shifted variants: the ceiling of retrain/transfer at this budget."""
-    from rsl_rl.runners import OnPolicyRunner
-
     from trirl_isaac.algo.expert import ExpertBuffer
     from trirl_isaac.algo.runner import TrirlRunner
     from trirl_isaac.envs.gym_mujoco import TRANSFER_VARIANTS, demo_features, load_demos, make_env
 
     num_envs = QUICK["num_envs"] if args.quick else NUM_ENVS
     tail = args.env["absorbing_tail"]
-    pcfg = ppo_cfg(args.quick)
-    batch = num_envs * pcfg["num_steps_per_env"]
+    batch = num_envs * ppo_cfg(args.quick)["num_steps_per_env"]
     out: dict[str, Any] = {"task": task, "algo": algo, "seed": seed}
     transfer = TRANSFER_VARIANTS.get(task, []) if args.transfer else []
-    r_iters = QUICK["iterations"] if args.quick else max(1, steps_for(args, task, retrain=True) // batch)
 
     def ppo_on(target: str, reward=None) -> dict[str, Any]:
-        torch.manual_seed(seed + 1)
-        renv = make_env(target, num_envs, seed=seed + 1, absorbing_tail=tail)
-        if reward is not None:
-            renv.install_frozen_reward(reward, source=f"{task}/{algo}/s{seed}", gamma=pcfg["algorithm"]["gamma"])
-        cfg = ppo_cfg(args.quick)
-        cfg["seed"] = seed + 1
-        ppo = OnPolicyRunner(renv, cfg, log_dir=None, device="cpu")
-        result = train_with_curve(ppo, target, r_iters, batch, args, refs[target], seed)
-        result["env_steps"] = r_iters * batch
-        getattr(renv, "close", lambda: None)()
-        return result
+        return reoptimise(task, target, algo, seed, args, refs, reward)
 
     if algo == CONTROL:  # the same PPO, budget and seeds as retraining, on the true reward
         for target in [task, *transfer]:

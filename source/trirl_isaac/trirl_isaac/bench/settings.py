@@ -138,12 +138,51 @@ def agent_cfg(algo: str, trirl: dict[str, Any] | None = None, quick: bool = Fals
     return cfg
 
 
-def ppo_cfg(quick: bool = False) -> dict[str, Any]:
-    """Plain rsl_rl PPO with the same networks and settings (re-optimisation of a frozen reward; the control)."""
+def ppo_cfg(quick: bool = False, retrain_ppo: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Plain rsl_rl PPO with the same networks and settings (re-optimisation of a frozen reward; the control).
+
+    ``retrain_ppo`` (from ``--retrain_ppo``) changes PPO settings for every method's retraining and the control
+    alike; an entropy bound (``entropy_floor`` ...) makes it :class:`~trirl_isaac.algo.ppo.EntropyFloorPPO`."""
+    from trirl_isaac.algo.ppo import ENTROPY_FLOOR_KEYS
+
     cfg = agent_cfg("gail", quick=quick)
     cfg["algorithm"].pop("trirl_cfg")
     cfg["algorithm"]["class_name"] = "PPO"
+    for key, value in (retrain_ppo or {}).items():
+        cfg["algorithm"][key] = value
+    if any(k in ENTROPY_FLOOR_KEYS for k in retrain_ppo or {}):
+        cfg["algorithm"]["class_name"] = "trirl_isaac.algo.ppo:EntropyFloorPPO"
     return cfg
+
+
+def retrain_overrides(items: list[str]) -> dict[str, Any]:
+    """``--retrain_ppo KEY=VALUE`` items: PPO settings (typed like the current value) or the entropy bound's."""
+    from trirl_isaac.algo.config import ConfigError, check_entropy_floor
+    from trirl_isaac.algo.ppo import ENTROPY_FLOOR_KEYS
+
+    known = {k: v for k, v in ppo_cfg()["algorithm"].items() if k != "class_name"}
+    known.update({"entropy_floor": None, "entropy_floor_start": None, "entropy_floor_iterations": 1000})
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--retrain_ppo expects KEY=VALUE, got {item!r}")
+        if key not in known:
+            raise SystemExit(f"--retrain_ppo {key}: unknown setting (known: {sorted(known)})")
+        out[key] = parse_setting(key, value, known[key], flag="--retrain_ppo")
+    if any(k in ENTROPY_FLOOR_KEYS for k in out):
+        if out.get("entropy_floor") is None:
+            raise SystemExit("--retrain_ppo: entropy_floor_start / entropy_floor_iterations need entropy_floor")
+        try:
+            check_entropy_floor(
+                "--retrain_ppo ",
+                out["entropy_floor"],
+                out.get("entropy_floor_start"),
+                out.get("entropy_floor_iterations", 1000),
+            )
+        except ConfigError as e:
+            raise SystemExit(str(e)) from e
+    return out
 
 
 def settings_used(budget: dict[str, Any], algo: str) -> dict[str, Any]:
