@@ -460,6 +460,14 @@ def test_twin_agent_takes_checked_algorithm_overrides() -> None:
         agent_config("TRIRL-Go2-Walk", "trirl", None, ["trirl_cfg=1"])
     with pytest.raises(ValueError, match="expected true or false, got 'maybe'"):
         agent_config("TRIRL-Go2-Walk", "trirl", None, ["use_clipped_value_loss=maybe"])
+    # retraining takes an entropy bound (EntropyFloorPPO); TRIRL's own is trirl_cfg.trust_region.entropy_floor
+    assert base["class_name"] == "PPO"
+    floored = agent_config("TRIRL-Go2-Walk", "retrain", None, ["entropy_floor=0.2", "entropy_floor_iterations=300"])
+    alg = floored["algorithm"]
+    assert alg["class_name"] == "trirl_isaac.algo.ppo:EntropyFloorPPO" and alg["entropy_floor"] == 0.2
+    assert alg["entropy_floor_iterations"] == 300 and isinstance(alg["entropy_floor_iterations"], int)
+    with pytest.raises(ValueError, match="'entropy_floor=0.2'.*KEY one of"):
+        agent_config("TRIRL-Go2-Walk", "trirl", None, ["entropy_floor=0.2"])
 
 
 def test_clip_quality_counts_touchdowns_per_second() -> None:

@@ -55,15 +55,22 @@ def agent_config(
         alg = cfg["algorithm"]
         alg["trirl_cfg"] = with_overrides(list(trirl_overrides), trirl=alg["trirl_cfg"])
     if algorithm_overrides:
+        from trirl_isaac.algo.ppo import ENTROPY_FLOOR_KEYS
         from trirl_isaac.bench.settings import parse_setting
 
         alg = cfg["algorithm"]
         known = sorted(k for k in alg if k not in ("class_name", "trirl_cfg"))  # trirl_cfg: --trirl's
+        floor_defaults = {"entropy_floor": None, "entropy_floor_start": None, "entropy_floor_iterations": 1000}
+        if mode != "trirl":  # plain PPO takes an entropy bound (EntropyFloorPPO); TRIRL has its trust_region one
+            known = sorted(known + list(ENTROPY_FLOOR_KEYS))
         for item in algorithm_overrides:
             key, sep, value = item.partition("=")
             if not sep or key not in known:
                 raise ValueError(f"algorithm override {item!r}: expected KEY=VALUE with KEY one of {known}")
-            alg[key] = parse_setting(key, value, alg[key], flag="--algorithm", error=ValueError)
+            old = alg[key] if key in alg else floor_defaults[key]
+            alg[key] = parse_setting(key, value, old, flag="--algorithm", error=ValueError)
+        if any(k in alg for k in ENTROPY_FLOOR_KEYS):
+            alg["class_name"] = "trirl_isaac.algo.ppo:EntropyFloorPPO"
     return cfg
 
 
