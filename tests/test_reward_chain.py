@@ -326,3 +326,41 @@ def test_compaction_drops_only_negligible_history_and_bounds_the_change(tmp_path
     assert RewardChain(discs[0], chain_length=3).compact(0.0) == (0, 0.0)
     with pytest.raises(ValueError, match="max_dropped_weight"):
         chain.compact(-1.0)
+
+
+def test_softplus_approximator_head_fits_the_small_policy_side_values_with_relative_precision(tmp_path) -> None:
+    """A softplus fold spans ~5 on expert rows and ~1e-3 on policy rows; a linear head's absolute error swamps the
+    policy rows (their reward becomes noise), a softplus head regressed in pre-activation space does not."""
+    from trirl_isaac.algo.config import ConfigError, TrirlCfg
+
+    torch.manual_seed(1)
+    disc = Discriminator(6, [32, 32], obs_normalization=False)
+    expert, policy = torch.randn(1024, 6) * 0.5 + 1.0, torch.randn(1024, 6) * 0.5 - 1.0
+    opt = torch.optim.Adam(disc.parameters(), lr=1e-2)
+    for _ in range(300):  # separable clusters: the logits grow apart, as a saturated discriminator's do
+        loss = F.binary_cross_entropy_with_logits(disc(expert), torch.ones(1024)) + F.binary_cross_entropy_with_logits(
+            disc(policy), torch.zeros(1024)
+        )
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    target = 0.5 * F.softplus(disc.eval()(policy)).detach()
+    assert target.max() < 0.05 < 0.5 * F.softplus(disc(expert)).mean()
+    errors = {}
+    for output in ("linear", "softplus"):
+        torch.manual_seed(0)
+        approx = ApproximatorCfg(hidden_dims=[64, 64], num_steps=400, batch_size=512, skip_below=0.0, output=output)
+        chain = RewardChain(disc, chain_length=0, approximator=approx, d_transform="softplus")
+        chain.append(disc, 0.5, 0.0, data=torch.cat([expert, policy]))
+        errors[output] = ((chain(policy) - target).abs() / target).median().item()
+        if output == "softplus":
+            assert (chain(torch.randn(500, 6) * 3) > 0).all()  # positive everywhere, like the fold it fits
+            LearnedReward(chain, "trirl", 1.0).save(str(tmp_path / "r.pt"))
+            loaded = LearnedReward.load(str(tmp_path / "r.pt"))
+            assert loaded.chain.approx_cfg.output == "softplus"
+            torch.testing.assert_close(loaded(policy), chain(policy))
+    assert errors["softplus"] < 0.3 and errors["linear"] > 3 * errors["softplus"], errors
+    with pytest.raises(ConfigError, match="approximator.output='softplus' fits a positive fold"):
+        TrirlCfg.from_dict({"approximator": {"output": "softplus"}})
+    with pytest.raises(ConfigError, match="approximator.output must be one of"):
+        TrirlCfg.from_dict({"approximator": {"output": "exp"}, "d_transform": "softplus"})

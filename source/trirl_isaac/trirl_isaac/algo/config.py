@@ -11,6 +11,7 @@ METHODS = ("trirl", "gail", "airl", "amp")
 POLICY_UPDATES = ("trpl", "kl_penalty", "ppo")
 DISC_INPUTS = ("state_next_state", "state_action")
 D_TRANSFORMS = ("logit", "softplus")
+APPROXIMATOR_OUTPUTS = ("linear", "softplus")
 ETA_REDUCTIONS = ("max", "mean")
 
 
@@ -91,6 +92,11 @@ class ApproximatorCfg:
     """Policy feature rows kept from all past iterations (reservoir sampling: uniform over the rows, hence over
     iterations, which contribute equally many) and added to every distillation's regression data, with targets
     recomputed by the fold. 0: regress on the current batch only (policy and expert rows), as the authors do."""
+    output: str = "linear"
+    """The network's output layer. 'softplus' (needs ``d_transform`` 'softplus', whose fold is positive): the output
+    passes through softplus and is regressed in pre-activation space onto softplus^-1 of the targets, so the fit has
+    relative precision. A linear head's absolute error (~0.05 when the expert rows sit near 5) swamps the policy's
+    rows, whose softplus fold is ~0.01-0.1: their reward becomes regression noise."""
 
 
 @dataclass
@@ -201,6 +207,12 @@ class TrirlCfg:
                 )
         _positive_int("dual_samples", self.dual_samples)
         _choice("d_transform", self.d_transform, D_TRANSFORMS)
+        _choice("approximator.output", a.output, APPROXIMATOR_OUTPUTS)
+        if a.output == "softplus" and self.d_transform != "softplus":
+            raise ConfigError(
+                "trirl_cfg.approximator.output='softplus' fits a positive fold: it needs d_transform='softplus', "
+                f"got {self.d_transform!r}"
+            )
         if self.method != "trirl" and self.d_transform != "logit":
             raise ConfigError(
                 f"trirl_cfg.d_transform={self.d_transform!r} applies to method 'trirl'; {self.method!r} uses its own "

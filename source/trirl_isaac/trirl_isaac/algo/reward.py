@@ -52,6 +52,12 @@ def fold_term(d_transform: str, d: torch.Tensor) -> torch.Tensor:
     raise ValueError(f"unknown d_transform {d_transform!r}; known: 'logit', 'softplus'")
 
 
+def inverse_softplus(y: torch.Tensor) -> torch.Tensor:
+    """softplus^-1(y) = log(exp(y) - 1) for y > 0 (y is floored at 1e-30; above 20, y itself to float precision)."""
+    y = y.clamp(min=1e-30)
+    return torch.where(y > 20.0, y, torch.log(torch.expm1(y.clamp(max=20.0))))
+
+
 class RewardChain:
     """The last K snapshots of D with their step sizes eps_j = eps / (1 + eta_j) and their etas."""
 
@@ -74,10 +80,13 @@ class RewardChain:
         self.approx_cfg = approximator if approximator is not None and approximator.enabled else None
         self.base: nn.Module | None = None
         if self.approx_cfg is not None:
-            self.base = nn.Sequential(
+            layers = [
                 copy.deepcopy(template.normalizer),
                 MLP(template.input_dim, 1, self.approx_cfg.hidden_dims, self.approx_cfg.activation),
-            )
+            ]
+            if self.approx_cfg.output == "softplus":
+                layers.append(nn.Softplus())  # no parameters: files keep their state_dict keys
+            self.base = nn.Sequential(*layers)
         self.base_active = False
         self.reservoir: torch.Tensor | None = None
         """Past policy feature rows, a uniform sample over all rows offered to :meth:`append` (reservoir sampling)."""
@@ -270,10 +279,14 @@ class RewardChain:
         newest = evicted[-1][0]
         norm.load_state_dict({k[len("normalizer.") :]: v for k, v in newest.items() if k.startswith("normalizer.")})
         opt = torch.optim.Adam(new_base[1].parameters(), lr=self.approx_cfg.learning_rate)
+        fit = new_base  # linear head: regress the output itself
+        if self.approx_cfg.output == "softplus":  # regress the pre-activation onto softplus^-1(target)
+            fit = new_base[:2]
+            target = inverse_softplus(target)
         with torch.enable_grad():
             for _ in range(self.approx_cfg.num_steps):
                 idx = torch.randint(0, data.shape[0], (min(self.approx_cfg.batch_size, data.shape[0]),))
-                loss = (new_base(data[idx]).squeeze(-1) - target[idx]).pow(2).mean()
+                loss = (fit(data[idx]).squeeze(-1) - target[idx]).pow(2).mean()
                 opt.zero_grad()
                 loss.backward()
                 average_gradients(new_base[1].parameters())  # multi-process: every rank holds the same reward
