@@ -23,22 +23,17 @@ SMALL_TRIRL = {
 
 
 def _configs(task: str, entry: str, num_envs: int):
-    from isaaclab_rl.rsl_rl import handle_deprecated_rsl_rl_cfg
-    from isaaclab_tasks.utils import resolve_task_config
+    from trirl_isaac.tasks.launch import task_configs
 
-    import trirl_isaac.tasks  # noqa: F401
-    from trirl_isaac.tasks.launch import RSL_RL_VERSION
-
-    env_cfg, agent_cfg = resolve_task_config(task, entry, overrides=[])
+    env_cfg, agent_cfg = task_configs(task, entry, overrides=[], device="cpu")
     env_cfg.scene.num_envs = num_envs
-    env_cfg.sim.device = agent_cfg.device = "cpu"
     agent_cfg.num_steps_per_env = 8
     agent_cfg.actor.hidden_dims = agent_cfg.critic.hidden_dims = [32, 32]
     agent_cfg.algorithm.num_learning_epochs = 1
     agent_cfg.algorithm.num_mini_batches = 2
     if entry == "rsl_rl_cfg_entry_point":
         agent_cfg.algorithm.trirl_cfg.update(SMALL_TRIRL)
-    return env_cfg, handle_deprecated_rsl_rl_cfg(agent_cfg, RSL_RL_VERSION)
+    return env_cfg, agent_cfg
 
 
 def scenario_task(task: str, out: str) -> dict:

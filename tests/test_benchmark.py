@@ -410,6 +410,9 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
     env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    # every phase shows a progress bar over its env steps, ending with the latest normalised return
+    for phase in ("pointmaze trirl s0 train", "pointmaze trirl s0 retrain", "pointmaze_flipped trirl s0 transfer"):
+        assert phase in proc.stderr and "normalised=" in proc.stderr, proc.stderr[-1500:]
     table = (out / "results.md").read_text()
     assert "| pointmaze |" in table and "| pointmaze_flipped |" in table and "**IQM**" in table
     blob = json.loads((out / "results.json").read_text())

@@ -53,3 +53,52 @@ def test_wheel_holds_the_data_and_an_installed_copy_finds_it(tmp_path) -> None:
     for key in ("package", "clip", "mjcf"):
         assert found[key].startswith(str(target)), (key, found[key])
         assert os.path.isfile(found[key])
+
+
+def _third_party_imports(folder: str) -> set[str]:
+    """Top-level module names imported anywhere under ``folder`` that are neither stdlib nor the package itself."""
+    import ast
+
+    found: set[str] = set()
+    for path in glob.glob(os.path.join(folder, "**", "*.py"), recursive=True):
+        with open(path) as f:
+            tree = ast.parse(f.read(), path)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return {m for m in found if m not in sys.stdlib_module_names and m != "trirl_isaac"}
+
+
+def test_every_third_party_import_of_the_package_is_a_declared_dependency() -> None:
+    """A wheel installed with its dependencies can import every module: each third-party import of the package
+    belongs to a distribution in extension.toml's python_dependencies, or to one a declared dependency pulls in."""
+    import importlib.metadata as md
+    import re
+    import tomllib
+
+    with open(os.path.join(ROOT, "extension.toml"), "rb") as f:
+        declared = {re.sub(r"[-_.]+", "-", n).lower() for n in tomllib.load(f)["python_dependencies"]}
+    reachable, todo = set(), list(declared)
+    while todo:  # the declared distributions and everything they require, as installed here
+        name = todo.pop()
+        if name in reachable:
+            continue
+        reachable.add(name)
+        try:
+            requires = md.requires(name) or []
+        except md.PackageNotFoundError:
+            continue
+        for req in requires:
+            if "extra ==" not in req:
+                todo.append(re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9_.-]+", req).group(0)).lower())
+    owners = md.packages_distributions()
+    imports = _third_party_imports(os.path.join(ROOT, "source", "trirl_isaac", "trirl_isaac"))
+    assert imports, "the scan found no third-party imports at all"
+    undeclared = {
+        module: owners.get(module, ["<not installed>"])
+        for module in imports
+        if not any(re.sub(r"[-_.]+", "-", d).lower() in reachable for d in owners.get(module, []))
+    }
+    assert not undeclared, f"imported by the package but not declared in extension.toml: {undeclared}"

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 import time
 from typing import Any
 
@@ -69,20 +70,34 @@ def norm(ret: float, ref: dict[str, Any]) -> float:
     return normalised_return(ret, ref["expert"], ref["random"])
 
 
-def train_with_curve(runner, task: str, iterations: int, batch: int, args, ref: dict, seed: int) -> dict[str, Any]:
-    """Run ``iterations`` in chunks, evaluating the deterministic policy after each; last point uses eval_episodes."""
+def progress_bar(total_steps: int, desc: str, quiet: bool = False):
+    """A tqdm bar over env steps on stderr (runs take minutes to hours); ``quiet`` gives one that prints nothing."""
+    from tqdm import tqdm
+
+    return tqdm(total=total_steps, desc=desc, unit="step", unit_scale=True, disable=quiet, file=sys.stderr)
+
+
+def train_with_curve(
+    runner, task: str, iterations: int, batch: int, args, ref: dict, seed: int, label: str = ""
+) -> dict[str, Any]:
+    """Run ``iterations`` in chunks, evaluating the deterministic policy after each (last point: eval_episodes);
+    a progress bar labelled ``label`` (the phase) shows env steps and the latest normalised return."""
     from trirl_isaac.envs.gym_mujoco import evaluate
 
     points = max(1, min(args.curve_points, iterations))
     edges = np.linspace(0, iterations, points + 1).round().astype(int)
     curve, t0, returns = [], time.time(), []
     policy = runner.get_inference_policy()
+    bar = progress_bar(iterations * batch, f"{task} {label}".strip())
     for k in range(points):
         runner.learn(int(edges[k + 1] - edges[k]))
         last = k == points - 1
         returns = evaluate(task, policy, args.eval_episodes if last else args.curve_episodes, 10_000 + seed)
         mean_return = float(np.mean(returns))
         curve.append([int(edges[k + 1]) * batch, norm(mean_return, ref), mean_return])
+        bar.update(int(edges[k + 1] - edges[k]) * batch)
+        bar.set_postfix(normalised=f"{curve[-1][1]:.2f}")
+    bar.close()
     return {
         "curve": curve,
         "returns": returns,
@@ -112,7 +127,8 @@ def reoptimise(
         env.install_frozen_reward(reward, source=f"{task}/{algo}/s{seed}", gamma=cfg["algorithm"]["gamma"])
     cfg["seed"] = seed + 1
     ppo = OnPolicyRunner(env, cfg, log_dir=None, device="cpu")
-    result = train_with_curve(ppo, target, iterations, batch, args, refs[target], seed)
+    phase = ("retrain" if target == task else "transfer") if reward is not None else "control"
+    result = train_with_curve(ppo, target, iterations, batch, args, refs[target], seed, label=f"{algo} s{seed} {phase}")
     result["env_steps"] = iterations * batch
     dist = ppo.alg.actor.distribution
     std = dist.log_std_param.exp() if hasattr(dist, "log_std_param") else dist.std_param.clamp(min=1e-6)
@@ -196,7 +212,9 @@ def run_one(
     env.expert_sampler = ExpertBuffer(demo_features(demos, disc_input, env.absorbing), name=f"{task} demos")
     runner = TrirlRunner(env, cfg, log_dir=None, device="cpu")
     out["iterations"] = iterations
-    out["train"] = train_with_curve(runner, task, iterations, batch, args, refs[task], seed)
+    out["train"] = train_with_curve(
+        runner, task, iterations, batch, args, refs[task], seed, label=f"{algo} s{seed} train"
+    )
     out["env_steps"] = iterations * batch
     out["history"] = runner.history
     reward = runner.alg.reward
