@@ -15,7 +15,7 @@ from trirl_isaac.algo.reward import LearnedReward
 from trirl_isaac.algo.runner import TrirlRunner
 from trirl_isaac.algo.trust_region import gaussian_entropy
 from trirl_isaac.envs.point_mass import PointMassCfg, PointMassEnv
-from trirl_isaac.envs.train_point_mass import make_agent_cfg
+from trirl_isaac.envs.train_point_mass import POINT_MASS_AGENT, make_agent_cfg
 
 SMALL = {
     "chain_length": 3,
@@ -82,6 +82,8 @@ def _rollout(runner: TrirlRunner) -> list:
         ({"trust_region": {"entropy_floor": 1.0, "entropy_floor_start": 0.5}}, "must be >= entropy_floor"),
         ({"trust_region": {"entropy_floor": 1.0, "entropy_floor_iterations": 0}}, "entropy_floor_iterations"),
         ({"method": "gail", "d_transform": "softplus"}, "d_transform='softplus' applies to method 'trirl'"),
+        ({"max_ent": "yes"}, "max_ent must be true or false"),
+        ({"method": "amp", "max_ent": True}, "max_ent applies to method 'trirl'"),
     ],
 )
 def test_bad_config_values_are_named(override, message) -> None:
@@ -105,6 +107,39 @@ def test_ppo_policy_update_is_rsl_rl_ppo_step_bit_for_bit(method) -> None:
     assert {k: losses[k] for k in expected} == expected
     assert losses["trust_region"] == alg.stats["kl_new_old"] > 0.0  # the step's KL is still measured
     assert alg.stats["eta"] == 0.0 and len(alg.reward.chain) == 1
+
+
+@pytest.mark.parametrize("policy_update", ["trpl", "ppo"])
+def test_max_ent_optimises_at_the_theory_temperature(policy_update, tmp_path) -> None:
+    """max_ent: the policy's entropy bonus is 1/beta (policy units), the reward records that temperature, and the
+    bonus acts: the std grows where the same run without it does not."""
+
+    def trained(max_ent: bool, entropy_coef: float = 0.0):
+        torch.manual_seed(0)
+        cfg = make_agent_cfg(**{**SMALL, "policy_update": policy_update, "max_ent": max_ent, "beta": 0.05})
+        cfg["num_steps_per_env"] = 10
+        cfg["algorithm"].update(
+            num_learning_epochs=2, num_mini_batches=2, entropy_coef=entropy_coef, learning_rate=0.02
+        )
+        cfg["algorithm"]["trirl_cfg"]["trust_region"] = {"mean_bound": 0.05, "cov_bound": 0.5}
+        env = PointMassEnv(8, PointMassCfg(max_episode_length=6), seed=0)
+        env.build_expert_sampler(20)
+        runner = TrirlRunner(env, cfg, log_dir=None, device="cpu")
+        for _ in range(3):
+            _rollout(runner)
+            runner.alg.update()
+        return runner
+
+    plain, hot = trained(False), trained(True)
+    assert plain.alg.entropy_coef == 0.0 and hot.alg.entropy_coef == pytest.approx(20.0)
+    assert "temperature" not in plain.alg.reward.metadata
+    hot.alg.reward.save(str(tmp_path / "r.pt"))
+    assert LearnedReward.load(str(tmp_path / "r.pt")).metadata["temperature"] == pytest.approx(20.0)
+    std = {name: r.alg.actor.distribution.log_std_param.detach().exp() for name, r in (("plain", plain), ("hot", hot))}
+    init = torch.tensor(POINT_MASS_AGENT["actor"]["distribution_cfg"]["init_std"])
+    assert (std["hot"] > 1.2 * init).all() and (std["hot"] > std["plain"]).all(), std  # every Adam step raises it
+    with pytest.raises(ConfigError, match="entropy_coef .* must then be 0"):
+        trained(True, entropy_coef=0.01)
 
 
 @pytest.mark.parametrize("policy_update", ["trpl", "ppo"])

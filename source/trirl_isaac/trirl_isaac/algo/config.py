@@ -135,6 +135,13 @@ class TrirlCfg:
     """Bound the absorbing state's per-step reward below by the lowest reward of a lived step in the same rollout
     before its closed-form tail. The expert never falls, so D at the absorbing state extrapolates log 0; unbounded,
     one fall can cost more than many episodes of standing, and a policy learns to stand rather than walk."""
+    max_ent: bool = False
+    """Optimise the policy at the theory's temperature: an entropy bonus of 1/beta per nat of the policy's entropy
+    (the primal is H(pi) - beta KL(rho_pi || rho_E); in policy units, divided by beta, the entropy weighs 1/beta),
+    replacing PPO's ``entropy_coef`` (which must then be 0). At the fixed point r = log(rho_E / rho_pi) with pi
+    max-ent optimal for r at temperature tau = 1/beta, so rho_pi ~ rho_E^(1 / (1 + tau)) and r ~ tau / (1 + tau)
+    log rho_E + const: an informative reward even after the policy has converged. With tau = 0 (no bonus) the policy
+    converges onto the expert, D -> 0 and the fold decays towards an uninformative reward. Applies to 'trirl' only."""
     d_transform: str = "logit"
     """What each discriminator contributes to TRIRL's fold: 'logit' (D itself, the log-ratio estimate the theory
     folds) or 'softplus' (-log(1 - sigmoid(D)), GAIL's form: >= 0, near a fall ~0 instead of very negative). The fold
@@ -218,7 +225,9 @@ class TrirlCfg:
                 f"trirl_cfg.d_transform={self.d_transform!r} applies to method 'trirl'; {self.method!r} uses its own "
                 "reward transform"
             )
-        for name in ("center_reward", "absorbing_floor"):
+        if self.method != "trirl" and self.max_ent:
+            raise ConfigError(f"trirl_cfg.max_ent applies to method 'trirl'; {self.method!r} has no temperature")
+        for name in ("center_reward", "absorbing_floor", "max_ent"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"trirl_cfg.{name} must be true or false, got {getattr(self, name)!r}")
 

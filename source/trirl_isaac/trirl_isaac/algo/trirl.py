@@ -106,6 +106,14 @@ class TRIRL(PPO):
             cfg.d_transform,
         )
         self.reward = LearnedReward(chain, cfg.method, cfg.beta)
+        if cfg.max_ent:  # the theory's temperature: entropy weighs 1 / beta in policy units
+            if self.entropy_coef != 0.0:
+                raise ConfigError(
+                    f"trirl_cfg.max_ent sets the entropy bonus to 1/beta = {1.0 / cfg.beta:g}; PPO's entropy_coef "
+                    f"({self.entropy_coef:g}) must then be 0"
+                )
+            self.entropy_coef = 1.0 / cfg.beta
+            self.reward.metadata["temperature"] = self.entropy_coef  # what a retraining should optimise at
         self.iteration = 0
         self.callbacks: list[CorrectionCallback] = []
         # per-step buffers of the rollout (allocated here, outside inference mode, and filled with copy_)
