@@ -95,8 +95,8 @@ def train_with_curve(
         returns = evaluate(task, policy, args.eval_episodes if last else args.curve_episodes, 10_000 + seed)
         mean_return = float(np.mean(returns))
         curve.append([int(edges[k + 1]) * batch, norm(mean_return, ref), mean_return])
+        bar.set_postfix(normalised=f"{curve[-1][1]:.2f}", refresh=False)
         bar.update(int(edges[k + 1] - edges[k]) * batch)
-        bar.set_postfix(normalised=f"{curve[-1][1]:.2f}")
     bar.close()
     return {
         "curve": curve,
