@@ -134,7 +134,11 @@ def test_max_ent_optimises_at_the_theory_temperature(policy_update, tmp_path) ->
     assert plain.alg.entropy_coef == 0.0 and hot.alg.entropy_coef == pytest.approx(20.0)
     assert "temperature" not in plain.alg.reward.metadata
     hot.alg.reward.save(str(tmp_path / "r.pt"))
-    assert LearnedReward.load(str(tmp_path / "r.pt")).metadata["temperature"] == pytest.approx(20.0)
+    frozen = LearnedReward.load(str(tmp_path / "r.pt"))
+    assert frozen.temperature == pytest.approx(20.0) and plain.alg.reward.temperature is None
+    ppo = {"entropy_coef": 0.01, "gamma": 0.99}
+    assert frozen.retrain_algorithm_cfg(ppo) == {"entropy_coef": pytest.approx(20.0), "gamma": 0.99}  # max-ent retrain
+    assert plain.alg.reward.retrain_algorithm_cfg(ppo) == ppo and ppo["entropy_coef"] == 0.01
     std = {name: r.alg.actor.distribution.log_std_param.detach().exp() for name, r in (("plain", plain), ("hot", hot))}
     init = torch.tensor(POINT_MASS_AGENT["actor"]["distribution_cfg"]["init_std"])
     assert (std["hot"] > 1.2 * init).all() and (std["hot"] > std["plain"]).all(), std  # every Adam step raises it

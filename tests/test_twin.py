@@ -204,7 +204,7 @@ def test_isaac_task_falls_lead_to_the_absorbing_state() -> None:
 
 
 @pytest.mark.parametrize("mode", ["trirl", "expert"])
-def test_train_in_the_twin_end_to_end(mode: str, tmp_path) -> None:
+def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
     """scripts/train_twin.py's library path with a tiny budget: trains, evaluates the gait, saves; then the TRIRL
     reward is re-optimised by plain PPO (mode retrain) and the policy exports and runs in sim2sim."""
     import json
@@ -248,6 +248,16 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path) -> None:
     retrain = train("TRIRL-Go2-Walk", "retrain", iterations=1, num_envs=4, seed=0, log_dir=str(tmp_path / "re"),
                     reward_path=str(out / "reward.pt"), eval_every=1, eval_envs=2)  # fmt: skip
     assert len(retrain["curve"]) == 1
+    # a reward learned at a temperature (trirl_cfg.max_ent) is re-optimised at it
+    from trirl_isaac.algo.reward import LearnedReward
+
+    hot = LearnedReward.load(str(out / "reward.pt"))
+    hot.metadata["temperature"] = 0.05
+    hot.save(str(tmp_path / "hot.pt"))
+    capsys.readouterr()
+    train("TRIRL-Go2-Walk", "retrain", iterations=1, num_envs=4, seed=0, log_dir=str(tmp_path / "re_hot"),
+          reward_path=str(tmp_path / "hot.pt"), eval_every=1, eval_envs=2)  # fmt: skip
+    assert "entropy_coef 0.0 -> 0.05" in capsys.readouterr().out
     with pytest.raises(ValueError, match="needs a learned reward"):
         train("TRIRL-Go2-Walk", "retrain", 1, 4, 0, str(tmp_path / "none"))
 

@@ -366,6 +366,22 @@ class LearnedReward:
         self.metadata = dict(metadata or {})
 
     @property
+    def temperature(self) -> float | None:
+        """The entropy weight (policy units) the reward was learned at (``trirl_cfg.max_ent``: 1/beta), else None."""
+        value = self.metadata.get("temperature")
+        return None if value is None else float(value)
+
+    def retrain_algorithm_cfg(self, algorithm: dict[str, Any]) -> dict[str, Any]:
+        """PPO settings for re-optimising this reward: max-ent at the temperature it was learned at, as the theory
+        assumes (its ``entropy_coef`` replaces the configured one, said on stdout); rewards without one: unchanged."""
+        if self.temperature is None:
+            return algorithm
+        if algorithm.get("entropy_coef", 0.0) != self.temperature:
+            print(f"[reward] re-optimising at the reward's temperature: entropy_coef {algorithm.get('entropy_coef')} "
+                  f"-> {self.temperature:g} (trirl_cfg.max_ent)", flush=True)  # fmt: skip
+        return {**algorithm, "entropy_coef": self.temperature}
+
+    @property
     def feature_dim(self) -> int:
         """Size of the features the reward reads."""
         return self.chain.template.input_dim

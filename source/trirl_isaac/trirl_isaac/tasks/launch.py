@@ -80,6 +80,7 @@ def make_runner(
 
     train_cfg = to_dict(agent_cfg) if not isinstance(agent_cfg, dict) else agent_cfg
     if reward is not None:
+        train_cfg["algorithm"] = reward.retrain_algorithm_cfg(train_cfg["algorithm"])
         runner = OnPolicyRunner(env, train_cfg, log_dir=log_dir, device=device)
         env.unwrapped.install_frozen_reward(reward, source=reward_source)
         return runner

@@ -205,7 +205,9 @@ def train(
     if mode == "retrain":
         if reward_path is None:
             raise ValueError("mode 'retrain' needs a learned reward file")
-        env.install_frozen_reward(LearnedReward.load(reward_path), source=reward_path, gamma=cfg["algorithm"]["gamma"])
+        reward = LearnedReward.load(reward_path)
+        cfg["algorithm"] = reward.retrain_algorithm_cfg(cfg["algorithm"])
+        env.install_frozen_reward(reward, source=reward_path, gamma=cfg["algorithm"]["gamma"])
     runner_cls = TrirlRunner if mode == "trirl" else OnPolicyRunner
     runner = runner_cls(env, cfg, log_dir=log_dir, device="cpu")
     if resume:
