@@ -433,6 +433,17 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
     assert blob["speed"][0]["ratio_trirl_ppo"] > 0
     for name in ("curves.png", "trirl_pointmaze.png", "speed.json", "pointmaze_rewards.png"):
         assert (out / name).is_file()
+    # side-by-side figure of run sets (curves + reward heatmaps); bad or missing sets are named
+    from trirl_isaac.bench.compare import main as compare
+
+    figure = tmp_path / "compare.png"
+    compare([f"{out}={trirl['key']}=TRIRL quick", "--seeds", "0", "1", "--out", str(figure)])
+    assert figure.is_file() and figure.stat().st_size > 10_000
+    with pytest.raises(SystemExit, match="FOLDER=KEY=LABEL"):
+        compare(["no-separators", "--out", str(figure)])
+    with pytest.raises(SystemExit, match="no run file"):
+        compare([f"{out}=0000000000=missing", "--out", str(tmp_path / "never.png")])
+    assert not (tmp_path / "never.png").exists()
 
     # re-optimise the saved rewards with an entropy bound (above the initial std's 1.42 nats, so it binds at once)
     out2 = tmp_path / "bench_retrain"

@@ -46,6 +46,29 @@ def reward_field(
     return xs, ys, best.view(grid, grid).numpy(), dirs[arg].view(grid, grid, 2).numpy()
 
 
+def draw_field(ax, reward: Callable[[torch.Tensor], torch.Tensor], label: str, flipped: bool = False) -> None:
+    """Draw one reward's heatmap (z-scored best one-step reward) and best directions on ``ax``, maze drawn in."""
+    import matplotlib.pyplot as plt
+
+    cfg = PointMazeCfg(flipped=flipped)
+    xs, ys, best, dirs = reward_field(reward, flipped)
+    z = (best - best.mean()) / (best.std() + 1e-8)  # each reward on its own scale: ranks matter, not units
+    im = ax.imshow(z, origin="lower", extent=(-1, 1, -1, 1), cmap="viridis")
+    k = max(1, len(xs) // 14)
+    ax.quiver(xs[::k], ys[::k], dirs[::k, ::k, 0], dirs[::k, ::k, 1], color="w", scale=22, width=0.006)
+    lo, hi = cfg.gap_interval
+    for a, b in ((-1.0, lo), (hi, 1.0)):
+        if b > a:
+            ax.plot([a, b], [0, 0], color="r", lw=3)
+    width, height = cfg.start_high[0] - cfg.start_low[0], cfg.start_high[1] - cfg.start_low[1]
+    ax.add_patch(plt.Rectangle(cfg.start_low, width, height, fill=False, ec="orange"))
+    ax.plot(*cfg.goal, marker="*", color="gold", ms=14, mec="k")
+    ax.set_title(label, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02, label="best one-step reward (z-score)")
+
+
 def plot_fields(rewards: dict[str, Callable[[torch.Tensor], torch.Tensor]], path: str, flipped: bool = False) -> None:
     """One heatmap panel per labelled reward, with the maze's wall, gap, start region and goal drawn in."""
     import matplotlib
@@ -53,32 +76,9 @@ def plot_fields(rewards: dict[str, Callable[[torch.Tensor], torch.Tensor]], path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cfg = PointMazeCfg(flipped=flipped)
     fig, axes = plt.subplots(1, len(rewards), figsize=(4.2 * len(rewards), 3.9), squeeze=False)
     for ax, (label, reward) in zip(axes[0], rewards.items()):
-        xs, ys, best, dirs = reward_field(reward, flipped)
-        z = (best - best.mean()) / (best.std() + 1e-8)  # each reward on its own scale: ranks matter, not units
-        im = ax.imshow(z, origin="lower", extent=(-1, 1, -1, 1), cmap="viridis")
-        k = max(1, len(xs) // 14)
-        ax.quiver(xs[::k], ys[::k], dirs[::k, ::k, 0], dirs[::k, ::k, 1], color="w", scale=22, width=0.006)
-        lo, hi = cfg.gap_interval
-        for a, b in ((-1.0, lo), (hi, 1.0)):
-            if b > a:
-                ax.plot([a, b], [0, 0], color="r", lw=3)
-        ax.add_patch(
-            plt.Rectangle(
-                cfg.start_low,
-                cfg.start_high[0] - cfg.start_low[0],
-                cfg.start_high[1] - cfg.start_low[1],
-                fill=False,
-                ec="orange",
-            )
-        )
-        ax.plot(*cfg.goal, marker="*", color="gold", ms=14, mec="k")
-        ax.set_title(label, fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02, label="best one-step reward (z-score)")
+        draw_field(ax, reward, label, flipped)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=90)
