@@ -480,3 +480,51 @@ def test_collect_lists_every_run_with_its_settings_and_code(tmp_path) -> None:
     text = collect.table(collect.collect(str(tmp_path)))
     assert "| pointmaze | trirl | `eps=0.1 @ 0.1M` | aaa | 0,1 | 0.75 (1.00, 0.50) |" in text
     assert "| pointmaze | trirl | `defaults @ 0.1M` | bbb | 0 | 0.20 |" in text
+
+
+def test_final_table_picks_one_setting_per_row_and_checks_targets(tmp_path) -> None:
+    from trirl_isaac.bench import table
+
+    (tmp_path / "runs").mkdir()
+
+    def run(task, algo, seed, overrides=(), code="aaa", steps=100000, **phases):
+        r = {"task": task, "algo": algo, "seed": seed, "overrides": list(overrides), "code": {"source_sha1": code},
+             "budget": {"steps": steps, "env": {"absorbing_tail": "bootstrap"}}}  # fmt: skip
+        return r | {k.replace("__", ":"): {"normalised": v} for k, v in phases.items()}
+
+    runs = []
+    for s in range(5):
+        runs.append(run("pointmaze", "trirl", s, train=1.1, retrain=0.5 + 0.1 * s, transfer__pointmaze_flipped=0.2))
+        runs.append(run("pointmaze", "trirl", s, ["eps=0.1"], train=0.0, retrain=0.0))  # another setting
+        runs.append(run("pointmaze", "trirl", s, code="bbb", train=9.0, retrain=9.0))  # another code version
+        runs.append(run("pointmaze", "gail", s, ["eps=0.1"], train=1.0, retrain=0.1, transfer__pointmaze_flipped=0.0))
+    runs.append(run("pointmaze", "trirl", 0, steps=300000, train=5.0, retrain=5.0))  # another budget
+    for i, r in enumerate(runs):
+        (tmp_path / "runs" / f"r{i:02d}.json").write_text(json.dumps(r))
+    out = tmp_path / "final.md"
+    argv = [str(tmp_path), "--code", "aaa", "--steps", "pointmaze=100000", "--row", "TRIRL", "trirl",
+            "--row", "GAIL", "gail", "eps=0.1", "--out", str(out)]  # fmt: skip
+    table.main(argv)
+    text = out.read_text()
+    # TRIRL's row holds only its own five runs: retrain 0.5..0.9, mean 0.70, IQM of the middle three 0.70
+    assert "| TRIRL | 1.10 [1.10, 1.10] | **1.10** [1.10, 1.10] |" in text
+    assert "| TRIRL | 0.70 [0.50, 0.90] | **0.70**" in text
+    # GAIL reads no TRIRL setting, so its eps=0.1 runs are its default runs
+    assert "| GAIL | 0.10 [0.10, 0.10] | **0.10** [0.10, 0.10] |" in text
+    missed = "retrain pointmaze (0.70 vs 0.98), transfer pointmaze_flipped (0.20 vs 0.96)"
+    assert f"| TRIRL | train pointmaze | {missed} |" in text
+    # pooled reuse: IQM of {0.5..0.9, 0.2 x 5} = 0.40 against GAIL's {0.1 x 5, 0.0 x 5} = 0.05
+    assert "| TRIRL | 1.10 (1.10 vs GAIL 1.00) | 8.00 (0.40 vs GAIL 0.05) |" in text
+    ns = table.argparse.Namespace(
+        folder=str(tmp_path), code="aaa", steps={"pointmaze": 100000}, seeds=[0, 1, 2, 3, 4], absorbing_tail="bootstrap"
+    )
+    _, data = table.build([("GAIL", "gail", [])], table.collect(str(tmp_path)), ns)
+    assert data["rows"]["GAIL"]["scores"]["retrain"]["pointmaze"] == [0.1] * 5
+    # two runs of one seed under one setting, a row without runs, a malformed budget: named errors
+    (tmp_path / "runs" / "zz.json").write_text(json.dumps(run("pointmaze", "trirl", 3, train=0.0)))
+    with pytest.raises(SystemExit, match="seed 3: two runs match"):
+        table.main(argv)
+    with pytest.raises(SystemExit, match="row 'AMP'.*no run"):
+        table.main([*argv[:5], "--row", "AMP", "amp"])
+    with pytest.raises(SystemExit, match="TASK=STEPS"):
+        table.main([str(tmp_path), "--code", "aaa", "--steps", "pointmaze", "--row", "X", "trirl"])

@@ -43,7 +43,7 @@ from trirl_isaac.bench.run import (
     saved_reward,
     steps_for,
 )
-from trirl_isaac.bench.settings import ALGOS, CONTROL, NUM_ENVS, env_settings, retrain_overrides, with_overrides
+from trirl_isaac.bench.settings import ALGOS, CONTROL, ENV, NUM_ENVS, env_settings, retrain_overrides, with_overrides
 from trirl_isaac.bench.speed import measure_speed
 
 
@@ -96,7 +96,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--reward_key", default=None, help="with --rewards_from: the run key of the reward files (when several match)"
     )
-    p.add_argument("--absorbing_tail", default=None, help="closed_form (default) or bootstrap, for every method")
+    p.add_argument(
+        "--absorbing_tail",
+        default=None,
+        help=f"bootstrap or closed_form, for every method (default: {ENV['absorbing_tail']})",
+    )
     p.add_argument(
         "--heatmaps", action="store_true", help="Point Maze: plot each method's learned reward (first seed) as a field"
     )

@@ -1,0 +1,224 @@
+"""The final table: chosen settings of each method, across tasks, with 95% intervals and the paper's targets.
+
+    python -m trirl_isaac.bench.table docs/benchmark/v3 --code 32b2b7a6bfb0 \\
+        --steps pointmaze=100000 halfcheetah=1000000 hopper=1000000 \\
+        --row "TRIRL K=0" trirl --row "TRIRL K=2" trirl chain_length=2 approximator.evict_chunk=1 \\
+        --row GAIL gail --row AIRL airl --row AMP amp --row control ppo_true --out docs/benchmark/v3/final.md
+
+A benchmark folder holds runs of many settings and code versions (``collect`` lists them all); the benchmark's own
+``results.md`` summarises one setting. This picks one setting per row (method + its overrides, on one code hash,
+at each task's budget) and reports, per phase (train, retrain, transfer), the mean over seeds with a Student-t
+interval per task and the IQM over every (task, seed) score with rliable's stratified-bootstrap interval; then
+retrain and transfer pooled (each (phase, task) a stratum), each TRIRL row against the issue's targets, and the
+ratios the issue asks for (TRIRL's train IQM against the best baseline's; its retrain+transfer IQM against twice
+the best baseline's). A row whose runs do not all exist is reported with the seeds it has (n per cell).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+from trirl_isaac.bench.collect import collect
+from trirl_isaac.bench.settings import CONTROL, ENV, TRIRL_ONLY_KEYS
+from trirl_isaac.bench.stats import mean_ci, stratified_bootstrap_ci
+
+# The paper's numbers as issue 12 sets them (normalised return, 5 seeds, <= 2M env steps per run).
+TARGETS: dict[str, dict[str, float]] = {
+    "train": {"halfcheetah": 0.83, "hopper": 0.49, "pointmaze": 1.03},
+    "retrain": {"halfcheetah": 0.70, "hopper": 0.36, "pointmaze": 0.98},
+    "transfer": {"pointmaze_flipped": 0.96, "halfcheetah_wind": 0.63, "halfcheetah_mars": 0.30},
+}
+PHASES = ("train", "retrain", "transfer")
+
+
+def _own_overrides(algo: str, overrides: list[str]) -> list[str]:
+    """The overrides a method reads: the baselines and the control never read TRIRL's own settings."""
+    if algo == "trirl":
+        return sorted(overrides)
+    return sorted(o for o in overrides if o.split("=")[0].split(".")[0] not in TRIRL_ONLY_KEYS)
+
+
+def select(
+    runs: list[dict], algo: str, overrides: list[str], code: str, steps: dict[str, int], seeds: list[int], tail: str
+) -> dict[str, list[dict]]:
+    """Per task, the runs of one setting (sorted by seed); two runs of one seed are a named error."""
+    want = _own_overrides(algo, overrides)
+    out: dict[str, list[dict]] = {}
+    for task, budget in steps.items():
+        mine: dict[int, dict] = {}
+        for r in runs:
+            if (
+                r.get("task") != task
+                or r.get("algo") != algo
+                or r.get("seed") not in seeds
+                or r.get("code", {}).get("source_sha1") != code
+                or r.get("budget", {}).get("steps") != budget
+                or r.get("budget", {}).get("env", {}).get("absorbing_tail", tail) != tail
+                or _own_overrides(algo, r.get("overrides") or []) != want
+            ):
+                continue
+            if r["seed"] in mine:
+                raise SystemExit(
+                    f"{task} {algo} {' '.join(want) or 'defaults'} seed {r['seed']}: two runs match "
+                    f"({mine[r['seed']]['file']}, {r['file']}); narrow --code or the overrides"
+                )
+            mine[r["seed"]] = r
+        out[task] = [mine[s] for s in sorted(mine)]
+    return out
+
+
+def scores(per_task: dict[str, list[dict]]) -> dict[str, dict[str, list[float]]]:
+    """phase -> cell -> normalised scores; train/retrain cells are tasks, transfer cells the shifted tasks."""
+    out: dict[str, dict[str, list[float]]] = {p: {} for p in PHASES}
+    for task, rs in per_task.items():
+        for r in rs:
+            for key, value in r.items():
+                if key in ("train", "retrain"):
+                    out[key].setdefault(task, []).append(value["normalised"])
+                elif key.startswith("transfer:"):
+                    out["transfer"].setdefault(key.split(":", 1)[1], []).append(value["normalised"])
+    return out
+
+
+def _cell(v: list[float]) -> str:
+    if not v:
+        return "-"
+    m, lo, hi = mean_ci(v)
+    return f"{m:.2f}" + ("" if math.isnan(lo) else f" [{lo:.2f}, {hi:.2f}]") + ("" if len(v) == 5 else f" (n={len(v)})")
+
+
+def _iqm(groups: list[list[float]]) -> tuple[float, float, float] | None:
+    groups = [g for g in groups if g]
+    return stratified_bootstrap_ci([np.asarray(g) for g in groups]) if groups else None
+
+
+def _fmt_iqm(x: tuple[float, float, float] | None, note: str = "") -> str:
+    return "-" if x is None else f"**{x[0]:.2f}** [{x[1]:.2f}, {x[2]:.2f}]{note}"
+
+
+def build(rows: list[tuple[str, str, list[str]]], runs: list[dict], args: Any) -> tuple[str, dict]:
+    """Markdown and the numbers behind it for the given rows (label, algo, overrides)."""
+    data = {}
+    for label, algo, overrides in rows:
+        picked = select(runs, algo, overrides, args.code, args.steps, args.seeds, args.absorbing_tail)
+        if not any(picked.values()):
+            raise SystemExit(
+                f"row {label!r} ({algo} {' '.join(overrides) or 'defaults'}): no run in {args.folder} on code "
+                f"{args.code} at {args.steps}"
+            )
+        data[label] = {"algo": algo, "overrides": overrides, "scores": scores(picked),
+                       "seeds": {t: [r["seed"] for r in rs] for t, rs in picked.items()}}  # fmt: skip
+    cells = {p: sorted({c for d in data.values() for c in d["scores"][p]}) for p in PHASES}
+    lines = [
+        f"# Final table: {args.folder} (code {args.code})",
+        "",
+        "Budgets (env steps per run): " + ", ".join(f"{t} {s:,}" for t, s in args.steps.items())
+        + f"; seeds {args.seeds}; absorbing tail: {args.absorbing_tail}. Cells: mean over seeds [95% Student-t "
+        "interval] (n when not 5); IQM: interquartile mean over every (task, seed) score [95% stratified-bootstrap "
+        "interval, rliable]. Made by `python -m trirl_isaac.bench.table` (see its docstring for the command).",
+        "",
+    ]  # fmt: skip
+    summary: dict[str, Any] = {}
+    for phase in PHASES:
+        if not cells[phase]:
+            continue
+        head = "| method | " + " | ".join(cells[phase]) + " | IQM |"
+        targets = " | ".join(f"{TARGETS[phase].get(c, float('nan')):.2f}" for c in cells[phase])
+        lines += [f"## {phase}", "", head, "|---" * (len(cells[phase]) + 2) + "|", f"| paper target | {targets} | |"]
+        for label, d in data.items():
+            if phase == "train" and d["algo"] == CONTROL:
+                continue
+            groups = [d["scores"][phase].get(c, []) for c in cells[phase]]
+            iq = _iqm(groups)
+            missing = sum(1 for g in groups if not g)
+            summary.setdefault(label, {})[phase] = iq
+            note = f" ({len(groups) - missing} of {len(groups)})" if missing else ""
+            lines.append(f"| {label} | " + " | ".join(_cell(g) for g in groups) + f" | {_fmt_iqm(iq, note)} |")
+        lines.append("")
+    lines += ["## retrain + transfer pooled", "", "| method | IQM | scores |", "|---|---|---|"]
+    for label, d in data.items():
+        groups = [d["scores"]["retrain"].get(c, []) for c in cells["retrain"]]
+        groups += [d["scores"]["transfer"].get(c, []) for c in cells["transfer"]]
+        iq = _iqm(groups)
+        summary.setdefault(label, {})["reuse"] = iq
+        lines.append(f"| {label} | {_fmt_iqm(iq)} | {sum(len(g) for g in groups)} |")
+    lines.append("")
+    trirl = [k for k, d in data.items() if d["algo"] == "trirl"]
+    baselines = [k for k, d in data.items() if d["algo"] not in ("trirl", CONTROL)]
+    if trirl:
+        lines += ["## against the targets", "", "| TRIRL row | met | missed (mean vs target) |", "|---|---|---|"]
+        for label in trirl:
+            met, missed = [], []
+            for phase in PHASES:
+                for c, target in TARGETS[phase].items():
+                    v = data[label]["scores"][phase].get(c)
+                    if not v:
+                        continue
+                    (met if np.mean(v) >= target else missed).append(
+                        f"{phase} {c}" + ("" if np.mean(v) >= target else f" ({np.mean(v):.2f} vs {target:.2f})")
+                    )
+            lines.append(f"| {label} | {', '.join(met) or '-'} | {', '.join(missed) or '-'} |")
+        lines.append("")
+    if trirl and baselines:
+        lines += ["## against the best baseline", "", "| TRIRL row | train IQM / best baseline's (target >= 1) | "
+                  "retrain+transfer IQM / best baseline's (target >= 2) |", "|---|---|---|"]  # fmt: skip
+        for label in trirl:
+            ratio = []
+            for key in ("train", "reuse"):
+                best = max(baselines, key=lambda b: (summary[b].get(key) or (-math.inf,))[0])
+                mine, theirs = summary[label].get(key), summary[best].get(key)
+                if mine is None or theirs is None:
+                    ratio.append("-")
+                elif theirs[0] <= 0:
+                    ratio.append(f"{mine[0]:.2f} vs {theirs[0]:.2f} ({best}; not a ratio: the baseline is <= 0)")
+                else:
+                    ratio.append(f"{mine[0] / theirs[0]:.2f} ({mine[0]:.2f} vs {best} {theirs[0]:.2f})")
+            lines.append(f"| {label} | {ratio[0]} | {ratio[1]} |")
+        lines.append("")
+    return "\n".join(lines), {"rows": data, "iqm": summary}
+
+
+def parse_steps(items: list[str]) -> dict[str, int]:
+    out = {}
+    for item in items:
+        task, _, value = item.partition("=")
+        try:
+            out[task] = int(float(value))
+        except ValueError:
+            raise SystemExit(f"--steps {item!r}: expected TASK=STEPS, e.g. pointmaze=100000") from None
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("folder")
+    p.add_argument("--code", required=True, help="the code hash (source_sha1) every run must carry")
+    p.add_argument("--steps", nargs="+", required=True, help="TASK=STEPS: the tasks and each one's budget")
+    p.add_argument("--row", nargs="+", action="append", required=True, metavar="LABEL ALGO [OVERRIDE ...]",
+                   help="one row: its label, the method, and the --trirl overrides of its runs")  # fmt: skip
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--absorbing_tail", default=ENV["absorbing_tail"])
+    p.add_argument("--out", default=None, help="write the markdown here (default: print it)")
+    args = p.parse_args(argv)
+    args.steps = parse_steps(args.steps)
+    rows = []
+    for spec in args.row:
+        if len(spec) < 2:
+            raise SystemExit(f"--row {spec}: expected LABEL ALGO [OVERRIDE ...]")
+        rows.append((spec[0], spec[1], spec[2:]))
+    if not os.path.isdir(os.path.join(args.folder, "runs")):
+        raise SystemExit(f"{args.folder}: no runs/ folder (not a benchmark output folder)")
+    text, _ = build(rows, collect(args.folder), args)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
