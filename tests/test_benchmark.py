@@ -490,7 +490,7 @@ def test_final_table_picks_one_setting_per_row_and_checks_targets(tmp_path) -> N
     def run(task, algo, seed, overrides=(), code="aaa", steps=100000, **phases):
         r = {"task": task, "algo": algo, "seed": seed, "overrides": list(overrides), "code": {"source_sha1": code},
              "budget": {"steps": steps, "env": {"absorbing_tail": "bootstrap"}}}  # fmt: skip
-        return r | {k.replace("__", ":"): {"normalised": v} for k, v in phases.items()}
+        return r | {k.replace("__", ":"): {"normalised": v, "curve": [[1, v, 0], [2, v, 0]]} for k, v in phases.items()}
 
     runs = []
     for s in range(5):
@@ -504,8 +504,9 @@ def test_final_table_picks_one_setting_per_row_and_checks_targets(tmp_path) -> N
     out = tmp_path / "final.md"
     argv = [str(tmp_path), "--code", "aaa", "--steps", "pointmaze=100000", "--row", "TRIRL", "trirl",
             "--row", "GAIL", "gail", "eps=0.1", "--out", str(out)]  # fmt: skip
-    table.main(argv)
+    table.main([*argv, "--plot", str(tmp_path / "final.png")])
     text = out.read_text()
+    assert (tmp_path / "final.png").read_bytes()[:4] == b"\x89PNG"
     # TRIRL's row holds only its own five runs: retrain 0.5..0.9, mean 0.70, IQM of the middle three 0.70
     assert "| TRIRL | 1.10 [1.10, 1.10] | **1.10** [1.10, 1.10] |" in text
     assert "| TRIRL | 0.70 [0.50, 0.90] | **0.70**" in text
@@ -520,6 +521,7 @@ def test_final_table_picks_one_setting_per_row_and_checks_targets(tmp_path) -> N
     )
     _, data = table.build([("GAIL", "gail", [])], table.collect(str(tmp_path)), ns)
     assert data["rows"]["GAIL"]["scores"]["retrain"]["pointmaze"] == [0.1] * 5
+    assert data["rows"]["GAIL"]["curves"]["transfer:pointmaze_flipped"] == [[[1, 0.0], [2, 0.0]]] * 5
     # two runs of one seed under one setting, a row without runs, a malformed budget: named errors
     (tmp_path / "runs" / "zz.json").write_text(json.dumps(run("pointmaze", "trirl", 3, train=0.0)))
     with pytest.raises(SystemExit, match="seed 3: two runs match"):

@@ -85,6 +85,72 @@ def scores(per_task: dict[str, list[dict]]) -> dict[str, dict[str, list[float]]]
     return out
 
 
+def curves(per_task: dict[str, list[dict]]) -> dict[str, list[list[list[float]]]]:
+    """phase:cell -> per-seed learning curves [[env_steps, normalised], ...] (phase: train, retrain, transfer)."""
+    out: dict[str, list] = {}
+    for task, rs in per_task.items():
+        for r in rs:
+            for key, value in r.items():
+                if key in ("train", "retrain") or key.startswith("transfer:"):
+                    cell = f"{key}:{task}" if ":" not in key else key
+                    out.setdefault(cell, []).append([[p[0], p[1]] for p in value.get("curve", [])])
+    return out
+
+
+def plot(data: dict, summary: dict, cells: dict[str, list[str]], out: str) -> None:
+    """Top row: IQM with its 95% interval per row and phase; below: every retrain/transfer cell's learning curves
+    (mean over seeds, band = min..max), each row beside the control's."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    phases = [p for p in ("train", "retrain", "transfer", "reuse") if any(p in v for v in summary.values())]
+    panels = [f"retrain:{c}" for c in cells["retrain"]] + [f"transfer:{c}" for c in cells["transfer"]]
+    cols = max(len(phases), 3)
+    rows = 1 + math.ceil(len(panels) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.3 * rows), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    labels = list(data)
+    titles = {"train": "train", "retrain": "retrain", "transfer": "transfer", "reuse": "retrain + transfer"}
+    for ax, phase in zip(axes[0], phases):
+        for i, label in enumerate(labels):
+            x = summary.get(label, {}).get(phase)
+            if x is None:
+                continue
+            ax.errorbar(
+                x[0], i, xerr=[[x[0] - x[1]], [x[2] - x[0]]], fmt="o", color=colours[i % len(colours)], capsize=3
+            )
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.axvline(1.0, color="k", lw=0.5, ls="--")
+        ax.set_title(f"{titles[phase]}: IQM, 95% CI", fontsize=9)
+        ax.set_xlabel("normalised return", fontsize=8)
+    for ax in axes[0][len(phases) :]:
+        ax.axis("off")
+    flat = list(axes[1:].flat)
+    for ax, cell in zip(flat, panels):
+        for i, label in enumerate(labels):
+            runs = [c for c in data[label]["curves"].get(cell, []) if c]
+            if not runs:
+                continue
+            n = min(len(c) for c in runs)
+            ys = np.array([[p[1] for p in c[:n]] for c in runs])
+            xs = np.array([p[0] for p in runs[0][:n]])
+            ax.plot(xs, ys.mean(0), color=colours[i % len(colours)], lw=1.2, label=label)
+            ax.fill_between(xs, ys.min(0), ys.max(0), color=colours[i % len(colours)], alpha=0.12)
+        ax.axhline(1.0, color="k", lw=0.5, ls="--")
+        ax.set_title(cell.replace(":", ": "), fontsize=9)
+        ax.set_xlabel("env steps (PPO from scratch on the frozen reward)", fontsize=8)
+    if flat and panels:
+        flat[0].legend(fontsize=7)
+    for ax in flat[len(panels) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(out, dpi=80)
+    plt.close(fig)
+
+
 def _cell(v: list[float]) -> str:
     if not v:
         return "-"
@@ -111,7 +177,7 @@ def build(rows: list[tuple[str, str, list[str]]], runs: list[dict], args: Any) -
                 f"row {label!r} ({algo} {' '.join(overrides) or 'defaults'}): no run in {args.folder} on code "
                 f"{args.code} at {args.steps}"
             )
-        data[label] = {"algo": algo, "overrides": overrides, "scores": scores(picked),
+        data[label] = {"algo": algo, "overrides": overrides, "scores": scores(picked), "curves": curves(picked),
                        "seeds": {t: [r["seed"] for r in rs] for t, rs in picked.items()}}  # fmt: skip
     cells = {p: sorted({c for d in data.values() for c in d["scores"][p]}) for p in PHASES}
     lines = [
@@ -180,7 +246,7 @@ def build(rows: list[tuple[str, str, list[str]]], runs: list[dict], args: Any) -
                     ratio.append(f"{mine[0] / theirs[0]:.2f} ({mine[0]:.2f} vs {best} {theirs[0]:.2f})")
             lines.append(f"| {label} | {ratio[0]} | {ratio[1]} |")
         lines.append("")
-    return "\n".join(lines), {"rows": data, "iqm": summary}
+    return "\n".join(lines), {"rows": data, "iqm": summary, "cells": cells}
 
 
 def parse_steps(items: list[str]) -> dict[str, int]:
@@ -204,6 +270,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--absorbing_tail", default=ENV["absorbing_tail"])
     p.add_argument("--out", default=None, help="write the markdown here (default: print it)")
+    p.add_argument("--plot", default=None, help="also draw IQM intervals and retrain/transfer curves (PNG)")
     args = p.parse_args(argv)
     args.steps = parse_steps(args.steps)
     rows = []
@@ -213,7 +280,9 @@ def main(argv: list[str] | None = None) -> None:
         rows.append((spec[0], spec[1], spec[2:]))
     if not os.path.isdir(os.path.join(args.folder, "runs")):
         raise SystemExit(f"{args.folder}: no runs/ folder (not a benchmark output folder)")
-    text, _ = build(rows, collect(args.folder), args)
+    text, data = build(rows, collect(args.folder), args)
+    if args.plot:
+        plot(data["rows"], data["iqm"], data["cells"], args.plot)
     if args.out:
         with open(args.out, "w") as f:
             f.write(text + "\n")
