@@ -9,6 +9,8 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -102,3 +104,36 @@ def test_every_third_party_import_of_the_package_is_a_declared_dependency() -> N
         if not any(re.sub(r"[-_.]+", "-", d).lower() in reachable for d in owners.get(module, []))
     }
     assert not undeclared, f"imported by the package but not declared in extension.toml: {undeclared}"
+
+
+def test_cpu_kernel_choice_is_safe_and_overridable() -> None:
+    from trirl_isaac import _cpu
+
+    avx512 = {"avx2", "avx512f", "sse2"}
+    env: dict[str, str] = {}
+    assert _cpu.prefer_vectorised_cpu_kernels(avx512, env, {}) == "avx2" and env == {"ATEN_CPU_CAPABILITY": "avx2"}
+    env = {"ATEN_CPU_CAPABILITY": "avx512"}  # the user's choice stands
+    assert _cpu.prefer_vectorised_cpu_kernels(avx512, env, {}) is None and env["ATEN_CPU_CAPABILITY"] == "avx512"
+    env = {}
+    assert _cpu.prefer_vectorised_cpu_kernels({"avx2", "sse2"}, env, {}) is None and env == {}  # nothing to gain
+    assert _cpu.prefer_vectorised_cpu_kernels({"sse2"}, env, {}) is None and env == {}  # AVX2 would crash torch
+    assert _cpu.prefer_vectorised_cpu_kernels(avx512, env, {"torch": object()}) is None and env == {}  # too late
+
+
+@pytest.mark.parametrize("preset", [None, "default"])
+def test_importing_the_package_first_picks_the_kernels_in_a_fresh_process(preset) -> None:
+    from trirl_isaac import _cpu
+
+    code = "import trirl_isaac, torch; print(torch.backends.cpu.get_cpu_capability())"
+    env = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"}
+    if preset:
+        env["ATEN_CPU_CAPABILITY"] = preset
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    flags = _cpu.cpu_flags()
+    if preset:
+        expected = "DEFAULT"
+    elif {"avx512f", "avx2"} <= flags:
+        expected = "AVX2"
+    else:
+        expected = None  # torch's own choice, whatever this CPU offers
+    assert expected is None or out.stdout.strip() == expected, out.stdout + out.stderr

@@ -31,7 +31,14 @@ def provenance() -> dict[str, str]:
         digest.update(f.read())
     here = os.path.dirname(os.path.abspath(__file__))
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True).stdout.strip()
-    return {"git_head": head, "source_sha1": digest.hexdigest()[:12]}
+    import torch
+
+    # the CPU kernels torch dispatched to (trirl_isaac._cpu)
+    return {
+        "git_head": head,
+        "source_sha1": digest.hexdigest()[:12],
+        "cpu_kernels": torch.backends.cpu.get_cpu_capability(),
+    }
 
 
 def run_key(budget: dict[str, Any], algo: str, source_sha1: str) -> str:
