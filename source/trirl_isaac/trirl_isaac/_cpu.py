@@ -5,7 +5,8 @@ ELU (rsl_rl's default activation, in every actor, critic, discriminator and rewa
 The AVX2 kernels vectorise it: ELU on a 2048 x 64 batch takes 0.47 ms instead of 2.2 ms, and a Go2 twin TRIRL
 iteration (256 envs, one thread, measured beside two benchmark runs) 6.0 s instead of 7.7 s. Matrix products go
 through MKL, which chooses its own instructions either way; ELU's values are bit-identical under both, and so are the
-returns of ``scripts/benchmark.py --quick --algos trirl gail --seeds 0`` (TRIRL -172.89, GAIL -153.07).
+returns of ``scripts/benchmark.py --quick --algos trirl gail --seeds 0`` (TRIRL -170.43, GAIL -153.07; with the
+former chain_length 0 default, TRIRL -172.89).
 
 So, when ``trirl_isaac`` is imported before torch on a Linux CPU that has AVX-512 (hence AVX2), and the user has not
 set ``ATEN_CPU_CAPABILITY`` themselves, it is set to ``avx2``. torch reads the variable once, when it is imported:
