@@ -500,13 +500,20 @@ def test_quat_convention_detection(convert):
 # The shipped clips.
 # ---------------------------------------------------------------------------------------------------------------
 
-SHIPPED = [("g1_walk.h5", "g1"), ("g1_run.h5", "g1"), ("go2_walk.h5", "go2")]
+SHIPPED = [("g1_walk.h5", "g1"), ("g1_run.h5", "g1"), ("go2_walk.h5", "go2"), ("go2_trot_procedural.h5", "go2")]
+SPEED = {
+    "g1_walk.h5": (0.9, 1.5),
+    "g1_run.h5": (2.0, 3.2),
+    "go2_walk.h5": (0.9, 1.05),
+    "go2_trot_procedural.h5": (0.95, 1.05),
+}
+RECORDED = {"go2_walk.h5"}  # recorded from a policy in the twin: several clips, not cyclic, simulator velocities
 
 
 @pytest.mark.parametrize("name,robot", SHIPPED)
 def test_shipped_clip_valid_and_grounded(name, robot, g1, go2):
     kin = g1 if robot == "g1" else go2
-    (clip,) = load_motion_file(
+    clips = load_motion_file(
         MOTIONS / name,
         kin.joint_names,
         limits_of(kin),
@@ -515,28 +522,38 @@ def test_shipped_clip_valid_and_grounded(name, robot, g1, go2):
         limit_tol=0.0,
         required_bodies=ROBOTS[robot].key_bodies,
     )
-    assert clip.cyclic and clip.licence and clip.source and clip.how_made
-    for k in ("foot_skate_mps", "min_foot_height_m"):
-        assert k in clip.quality
-    q = kin.qpos(clip.root_pos, clip.root_quat, clip.joint_pos, clip.joint_names)
-    # Stored key bodies are the FK of the stored joints.
-    np.testing.assert_allclose(kin.forward(q, clip.body_names)[0], clip.body_pos, atol=1e-4)
-    # Feet: never below the ground, and within 2 cm of it whenever they stand still (stance).
-    feet = list(ROBOTS[robot].feet)
-    heights = kin.sole_heights(q, feet)
-    assert heights.min() > -0.005
-    # Stance: the foot stands still (3-D speed < 0.1 m/s) for at least 3 consecutive frames.
-    pos = kin.forward(q, feet)[0]
-    still = np.linalg.norm(np.gradient(pos, axis=0), axis=-1) * clip.fps < 0.1
-    stance = np.zeros_like(still)
-    for t in range(still.shape[0] - 2):
-        stance[t : t + 3] |= still[t : t + 3].all(axis=0)
-    assert stance.mean() > 0.1
-    assert heights[stance].max() < 0.02, (name, heights[stance].max())
-    # Gait speed as documented.
-    v = np.linalg.norm(np.diff(clip.root_pos[:, :2], axis=0), axis=-1).mean() * clip.fps
-    assert {"g1_walk.h5": (0.9, 1.5), "g1_run.h5": (2.0, 3.2), "go2_walk.h5": (0.95, 1.05)}[name][0] < v
-    assert v < {"g1_walk.h5": (0.9, 1.5), "g1_run.h5": (2.0, 3.2), "go2_walk.h5": (0.95, 1.05)}[name][1]
+    assert len(clips) >= (4 if name in RECORDED else 1)
+    for clip in clips:
+        assert clip.licence and clip.source and clip.how_made
+        if name in RECORDED:
+            assert not clip.cyclic and clip.velocity_source == "simulator" and clip.duration >= 5.0
+            assert "record_expert.py" in clip.how_made and "sha1" in clip.source
+        else:
+            assert clip.cyclic
+        for k in ("foot_skate_mps", "min_foot_height_m"):
+            assert k in clip.quality
+        q = kin.qpos(clip.root_pos, clip.root_quat, clip.joint_pos, clip.joint_names)
+        # Stored key bodies are the FK of the stored joints.
+        np.testing.assert_allclose(kin.forward(q, clip.body_names)[0], clip.body_pos, atol=1e-4)
+        # Feet: never more than 5 mm below the ground (a recorded clip: 1 cm; MuJoCo's contacts at the task's
+        # stiffness give way a few mm at a trotting touchdown, in the twin as in Isaac Lab), and within 2 cm of it
+        # whenever they stand still (stance).
+        feet = list(ROBOTS[robot].feet)
+        heights = kin.sole_heights(q, feet)
+        assert heights.min() > (-0.01 if name in RECORDED else -0.005), (name, clip.name, heights.min())
+        if name in RECORDED:
+            assert np.percentile(heights, 1) > -0.005, (name, clip.name)
+        # Stance: the foot stands still (3-D speed < 0.1 m/s) for at least 3 consecutive frames.
+        pos = kin.forward(q, feet)[0]
+        still = np.linalg.norm(np.gradient(pos, axis=0), axis=-1) * clip.fps < 0.1
+        stance = np.zeros_like(still)
+        for t in range(still.shape[0] - 2):
+            stance[t : t + 3] |= still[t : t + 3].all(axis=0)
+        assert stance.mean() > 0.1
+        assert heights[stance].max() < 0.02, (name, heights[stance].max())
+        # Gait speed as documented.
+        v = np.linalg.norm(np.diff(clip.root_pos[:, :2], axis=0), axis=-1).mean() * clip.fps
+        assert SPEED[name][0] < v < SPEED[name][1], (name, clip.name, v)
 
 
 def test_shipped_expert_features(g1, go2):
@@ -556,7 +573,9 @@ def test_shipped_expert_features(g1, go2):
     assert f.shape == (256, lib.feature_dim) and bool(torch.isfinite(f).all())
     assert lib.sample(8).shape == (8, lib.feature_dim)
     go2_key = list(ROBOTS["go2"].key_bodies)
-    lib2 = MotionLibrary([MOTIONS / "go2_walk.h5"], go2.joint_names, torch.zeros(12), go2_key, DT, mjcf="go2")
+    lib2 = MotionLibrary(
+        [MOTIONS / "go2_trot_procedural.h5"], go2.joint_names, torch.zeros(12), go2_key, DT, mjcf="go2"
+    )
     f2 = lib2.expert_features(64)
     assert f2.shape == (64, 2 * feature_dim(12, 4))
     # Base height feature (index 2J + 6) is the trot's 0.30 m; base linear velocity (2J) is 1 m/s forward.

@@ -135,7 +135,12 @@ def test_physically_wrong_clip_is_named_and_can_be_skipped(tmp_path, g1, kind):
 
 def test_shipped_and_synthetic_clips_pass_every_check(g1):
     root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "motions")
-    for name, robot in (("g1_walk.h5", "g1"), ("g1_run.h5", "g1"), ("go2_walk.h5", "go2")):
+    for name, robot in (
+        ("g1_walk.h5", "g1"),
+        ("g1_run.h5", "g1"),
+        ("go2_walk.h5", "go2"),
+        ("go2_trot_procedural.h5", "go2"),
+    ):
         kin = g1 if robot == "g1" else Kinematics("go2")
         assert load_motion_file(os.path.join(root, name), None, kinematics=kin, feet=ROBOTS[robot].feet)
 

@@ -25,6 +25,7 @@ def test_wheel_holds_the_data_and_an_installed_copy_finds_it(tmp_path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped_files = [
         "data/motions/go2_walk.h5",
+        "data/motions/go2_trot_procedural.h5",
         "data/motions/g1_walk.h5",
         "data/motions/g1_run.h5",
         "data/robots/go2/go2.xml",

@@ -20,6 +20,13 @@ class ImitationSpec:
 
     sim_dt: float = 0.005
     """Physics step (s)."""
+    physics_substeps: int = 2
+    """Solver substeps per physics step (Newton's ``num_substeps``; the twin takes as many MuJoCo steps of
+    ``sim_dt / physics_substeps``)."""
+    contact_stiffness: float = 160000.0
+    contact_damping: float = 1100.0
+    """Contact stiffness (N/m) and damping (N s/m) of every shape (Newton's shape ``ke`` / ``kd``). Newton's MuJoCo
+    solver turns them into MuJoCo's ``solref`` (see :meth:`contact_solref`); the twin uses the same."""
     decimation: int = 4
     """Physics steps per policy step (control dt = sim_dt * decimation = 0.02 s)."""
     episode_length_s: float = 10.0
@@ -38,7 +45,6 @@ class ImitationSpec:
     absorbing_falls: bool = True
     """Falls lead to an absorbing state (a flag after the discriminator features) whose learned reward is counted for
     its whole infinite tail, instead of ending the episode for free (see :mod:`trirl_isaac.twin.env`)."""
-    """Physics steps of contact history the contact termination looks at."""
     policy_terms: tuple[str, ...] = ("base_ang_vel", "projected_gravity", "joint_pos", "joint_vel", "actions")
     """The policy observation, in order (what the real robot senses; the layout exported in policy.json)."""
     policy_noise: dict[str, float] = field(
@@ -55,6 +61,12 @@ class ImitationSpec:
         "disc",
     )
     """The critic's (privileged, noise-free) observation, in order; ``disc`` = the discriminator features."""
+
+    def contact_solref(self) -> tuple[float, float]:
+        """MuJoCo's contact ``solref`` (time constant, damping ratio) for ``contact_stiffness`` / ``contact_damping``,
+        as Newton's MuJoCo solver converts them (``convert_solref`` with unit impedance): time constant 2 / kd,
+        damping ratio kd / (2 sqrt(ke)). MuJoCo raises a time constant below two solver steps to two steps."""
+        return 2.0 / self.contact_damping, self.contact_damping / (2.0 * math.sqrt(self.contact_stiffness))
 
     @property
     def control_dt(self) -> float:

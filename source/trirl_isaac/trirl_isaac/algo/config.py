@@ -223,7 +223,7 @@ class TrirlCfg:
         if self.method != "trirl" and self.d_transform != "logit":
             raise ConfigError(
                 f"trirl_cfg.d_transform={self.d_transform!r} applies to method 'trirl'; {self.method!r} uses its own "
-                "reward transform"
+                "reward transform (set d_transform='logit' with it)"
             )
         if self.method != "trirl" and self.max_ent:
             raise ConfigError(f"trirl_cfg.max_ent applies to method 'trirl'; {self.method!r} has no temperature")

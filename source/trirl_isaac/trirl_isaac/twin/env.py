@@ -135,6 +135,8 @@ class TwinEnv(VecEnv):
         if self._cache is not None:
             return self._cache
         tm = self.tm
+        for d in self.datas:  # mj_step leaves body poses at the state before its integration: bring them up to date
+            mujoco.mj_kinematics(self.model, d)
         qpos = np.stack([d.qpos for d in self.datas])
         qvel = np.stack([d.qvel for d in self.datas])
         self._cache = {
@@ -283,7 +285,7 @@ class TwinEnv(VecEnv):
         self._cache = None
         for i, d in enumerate(self.datas):
             d.ctrl[tm.act_ids] = ctrl[i]
-            mujoco.mj_step(self.model, d)
+            mujoco.mj_step(self.model, d, nstep=self.spec.physics_substeps)
         if not (record_contacts or last):
             return np.zeros(self.num_envs, dtype=bool)
         sensors = np.stack([d.sensordata for d in self.datas])

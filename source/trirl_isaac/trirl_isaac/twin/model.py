@@ -10,9 +10,12 @@ Everything comes from the robot module (:mod:`trirl_isaac.robots`) and the task 
 * armature where the robot module sets one (else the MJCF's), the solver settings of the Isaac Lab tasks
   (pyramidal friction cones, impratio 1, implicitfast) and their physics step.
 
-Known differences from the Isaac Lab task (Newton + MuJoCo-Warp): contacts are MuJoCo's own soft contacts (the Isaac
-Lab tasks use Newton's collision pipeline with stiffness/damping contacts) and one MuJoCo step per physics step
-(Newton takes two substeps); the MJCF's passive joint damping and friction loss are kept.
+* contacts as stiff as the Isaac Lab task's: the same solver substeps (two MuJoCo steps of 2.5 ms per physics step)
+  and the ``solref`` Newton's MuJoCo solver derives from the task's contact stiffness and damping
+  (:meth:`~trirl_isaac.spec.ImitationSpec.contact_solref`; at 2.5 ms MuJoCo raises its time constant to 5 ms).
+
+Known differences from the Isaac Lab task (Newton + MuJoCo-Warp): MuJoCo's collision detection instead of Newton's
+collision pipeline; the MJCF's passive joint damping and friction loss are kept.
 """
 
 from __future__ import annotations
@@ -29,12 +32,12 @@ from trirl_isaac.spec import IMITATION, ImitationSpec
 FLOOR_FRICTION = 1.0
 """Friction of the floor (the Isaac Lab tasks' packaged ground plane: 1.0)."""
 SOLIMP = (0.9, 0.95, 0.001, 0.5, 2.0)
-SOLREF = (0.02, 1.0)
-"""MuJoCo's default contact softness, set on every geom (the Isaac tasks use Newton's contacts, not the MJCF's).
+"""MuJoCo's default contact impedance, set on every geom (the Isaac tasks use Newton's contacts, not the MJCF's).
 The menagerie Go2's feet are far softer (solimp 0.015 1 0.022): a foot within a few mm of the floor then has almost
 no friction, and a PPO velocity expert learned to skate on three dragging feet (foot skate 1.15 m/s at 1.07 m/s
 forward, duty factors 0.09 / 1.0 / 0.97 / 1.0); with the defaults the same policy's duty factors fall to ~0.5 and
-its speed to 0.90 m/s."""
+its speed to 0.90 m/s. Until 2026-12-06 the twin also used MuJoCo's default ``solref`` (0.02, 1) at one 5 ms step:
+the Go2's trotting feet then sank up to 3 cm (7 mm with the task's contacts, the same policy)."""
 
 
 @dataclass
@@ -76,19 +79,22 @@ def build_twin_model(robot: Robot, spec: ImitationSpec = IMITATION) -> TwinModel
     ms = mujoco.MjSpec.from_file(str(resolve_mjcf(robot.name)))
     for a in list(ms.actuators):
         ms.delete(a)
-    ms.option.timestep = spec.sim_dt
+    ms.option.timestep = spec.sim_dt / spec.physics_substeps
     ms.option.cone = mujoco.mjtCone.mjCONE_PYRAMIDAL
     ms.option.impratio = 1.0
     ms.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
-    for geom in ms.geoms:  # contact softness: MuJoCo's defaults on every geom (see SOLIMP)
+    solref = list(spec.contact_solref())
+    for geom in ms.geoms:  # the task's contact softness on every geom (see SOLIMP)
         geom.solimp = list(SOLIMP)
-        geom.solref = list(SOLREF)
+        geom.solref = solref
     floor = ms.worldbody.add_geom()
     floor.name = "twin_floor"
     floor.type = mujoco.mjtGeom.mjGEOM_PLANE
     floor.size = [0.0, 0.0, 0.05]
     floor.friction = [FLOOR_FRICTION, 0.005, 0.0001]
     floor.condim = 3
+    floor.solimp = list(SOLIMP)
+    floor.solref = solref
     floor.rgba = [0.55, 0.6, 0.65, 1.0]
     floor.contype = floor.conaffinity = 1
     j = len(robot.joint_names)

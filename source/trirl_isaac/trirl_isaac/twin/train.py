@@ -25,7 +25,8 @@ def agent_config(
     """The rsl_rl runner config (a dict) of ``task`` for ``mode``: the Isaac Lab task's own agent settings.
 
     ``trirl_overrides`` (``key[.sub]=value`` items, mode ``trirl`` only) change the task's ``trirl_cfg``, checked by
-    name and value as the benchmark's ``--trirl`` is; ``method=gail policy_update=ppo`` runs a baseline."""
+    name and value as the benchmark's ``--trirl`` is; ``method=gail policy_update=ppo`` runs a baseline (with its own
+    reward form: the task's ``d_transform`` then returns to ``logit`` unless an override names it)."""
     import gymnasium as gym
     from isaaclab.utils import to_dict
     from isaaclab_rl.rsl_rl import handle_deprecated_rsl_rl_cfg
@@ -52,8 +53,14 @@ def agent_config(
             raise ValueError(f"trirl overrides apply to mode 'trirl' only, not {mode!r}")
         from trirl_isaac.bench.settings import with_overrides
 
+        items = list(trirl_overrides)
+        keys = {item.partition("=")[0].strip() for item in items}
+        methods = [item.partition("=")[2].strip() for item in items if item.partition("=")[0].strip() == "method"]
+        baseline = any(m != "trirl" for m in methods)
+        if baseline and "d_transform" not in keys:
+            items.append("d_transform=logit")  # a baseline pays D in its own form; the TRIRL fold's form is TRIRL's
         alg = cfg["algorithm"]
-        alg["trirl_cfg"] = with_overrides(list(trirl_overrides), trirl=alg["trirl_cfg"])
+        alg["trirl_cfg"] = with_overrides(items, trirl=alg["trirl_cfg"])
     if algorithm_overrides:
         from trirl_isaac.algo.ppo import ENTROPY_FLOOR_KEYS
         from trirl_isaac.bench.settings import parse_setting

@@ -168,9 +168,9 @@ class ImitationEnvCfg(ManagerBasedRLEnvCfg):
                 use_mujoco_contacts=False,
             ),
             collision_cfg=NewtonCollisionPipelineCfg(),
-            num_substeps=2,
+            num_substeps=IMITATION.physics_substeps,
             debug_mode=False,
-            default_shape_cfg=NewtonShapeCfg(margin=0.0, ke=160000.0, kd=1100.0),
+            default_shape_cfg=NewtonShapeCfg(margin=0.0, ke=IMITATION.contact_stiffness, kd=IMITATION.contact_damping),
         )
     )
     scene: ImitationSceneCfg = ImitationSceneCfg(num_envs=4096, env_spacing=2.5)
