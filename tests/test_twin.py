@@ -442,7 +442,11 @@ def test_clip_gait_reads_recorded_duty_factors_and_keeps_simulator_velocities(tm
     gait = clip_gait(make_twin("TRIRL-Go2-Walk", "trirl", 2, 0, motion_files=[str(path)]))
     assert gait["duty_source"] == "contact sensors"
     assert gait["duty_factor"] == pytest.approx([(0.2 * 50 + 0.8 * 25) / 75] * 4)
-    assert clip_gait(make_twin("TRIRL-Go2-Walk", "trirl", 2, 0))["duty_source"] == "foot height"
+    procedural = [resolve_motion_path("go2_trot_procedural.h5")]
+    assert (
+        clip_gait(make_twin("TRIRL-Go2-Walk", "trirl", 2, 0, motion_files=procedural))["duty_source"] == "foot height"
+    )
+    assert clip_gait(make_twin("TRIRL-Go2-Walk", "trirl", 2, 0))["duty_source"] == "contact sensors"  # the task clip
 
     recorded = "docs/twin/go2_expert_gait_limits/recorded_model_700_simvel.h5"
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
