@@ -535,9 +535,9 @@ def test_shipped_clip_valid_and_grounded(name, robot, g1, go2):
         q = kin.qpos(clip.root_pos, clip.root_quat, clip.joint_pos, clip.joint_names)
         # Stored key bodies are the FK of the stored joints.
         np.testing.assert_allclose(kin.forward(q, clip.body_names)[0], clip.body_pos, atol=1e-4)
-        # Feet: never more than 5 mm below the ground (a recorded clip: 1 cm; MuJoCo's contacts at the task's
-        # stiffness give way a few mm at a trotting touchdown, in the twin as in Isaac Lab), and within 2 cm of it
-        # whenever they stand still (stance).
+        # Feet: never more than 5 mm below the ground (a recorded clip: 1 cm at a touchdown frame, where MuJoCo's
+        # contacts at the task's stiffness give way a few mm in the twin), and within 2 cm of it whenever they
+        # stand still (stance).
         feet = list(ROBOTS[robot].feet)
         heights = kin.sole_heights(q, feet)
         assert heights.min() > (-0.01 if name in RECORDED else -0.005), (name, clip.name, heights.min())

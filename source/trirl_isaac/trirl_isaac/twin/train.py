@@ -54,10 +54,8 @@ def agent_config(
         from trirl_isaac.bench.settings import with_overrides
 
         items = list(trirl_overrides)
-        keys = {item.partition("=")[0].strip() for item in items}
-        methods = [item.partition("=")[2].strip() for item in items if item.partition("=")[0].strip() == "method"]
-        baseline = any(m != "trirl" for m in methods)
-        if baseline and "d_transform" not in keys:
+        given = {key.strip(): value.strip() for key, _, value in (item.partition("=") for item in items)}
+        if given.get("method", "trirl") != "trirl" and "d_transform" not in given:
             items.append("d_transform=logit")  # a baseline pays D in its own form; the TRIRL fold's form is TRIRL's
         alg = cfg["algorithm"]
         alg["trirl_cfg"] = with_overrides(items, trirl=alg["trirl_cfg"])
