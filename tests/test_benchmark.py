@@ -218,6 +218,33 @@ def test_flipped_maze_moves_the_gap() -> None:
     assert np.mean(expert) > np.mean(still) + 50
 
 
+def test_maze_oracle_rewards_point_where_their_layout_says() -> None:
+    """bench.maze_oracle: below the wall the training maze's true reward prefers the right-hand side, the flipped
+    maze's the left-hand side, and the straight-line reward neither (the goal is at x = 0); above the wall all
+    three agree; the rewards install into the flipped maze like a learned one."""
+    from trirl_isaac.bench.maze_oracle import OracleReward
+
+    def at(x: float, y: float) -> torch.Tensor:
+        return torch.tensor([[0.0, 0.0, 0.0, 0.0, x, y, 0.0, 0.0]])
+
+    r = {k: OracleReward(k) for k in ("original_layout", "euclidean", "flipped_true")}
+    right, left = at(0.75, -0.1), at(-0.75, -0.1)
+    assert r["original_layout"](right) > r["original_layout"](left) + 0.5
+    assert r["flipped_true"](left) > r["flipped_true"](right) + 0.5
+    assert torch.allclose(r["euclidean"](right), r["euclidean"](left))
+    above = at(0.3, 0.5)
+    values = [float(r[k](above)) for k in r]
+    assert max(values) - min(values) < 1e-6
+    env = make_env("pointmaze_flipped", 2, seed=0)
+    env.install_frozen_reward(r["original_layout"])
+    _, reward, _, _ = env.step(torch.zeros(2, 2))
+    assert torch.allclose(reward, r["original_layout"](torch.cat([torch.zeros(2, 4), env._obs()], -1)).float())
+    with pytest.raises(ValueError, match="unknown oracle reward"):
+        OracleReward("manhattan")
+    with pytest.raises(ValueError, match="reads 8 Point Maze features"):
+        r["euclidean"](torch.zeros(1, 4))
+
+
 # ------------------------------------------------------------------------------------------------ learned reward hook
 def test_frozen_learned_reward_replaces_the_reward_and_true_return_is_tracked() -> None:
     env = make_env("pointmaze", 4, seed=0)
