@@ -16,7 +16,11 @@ def trirl_defaults() -> dict[str, Any]:
         "policy_update": "trpl",
         "eps": 0.443,
         "beta": 2.5e4,
-        "chain_length": 100,
+        # the reward: the last 2 discriminators folded exactly, every older one distilled each iteration into one
+        # warm-started network that starts the fold (the MuJoCo benchmark's K = 2). On the Go2 in the twin it met the
+        # gait targets in 20-27% fewer env steps than a 100-snapshot chain on both seeds tried (README, twin section),
+        # in about the same wall time on one CPU thread, and its frozen reward is 2.2 MB instead of 73 MB
+        "chain_length": 2,
         "disc_obs_group": "discriminator",
         "disc_input": "state_next_state",
         "discriminator": {
@@ -39,7 +43,8 @@ def trirl_defaults() -> dict[str, Any]:
             "hidden_dims": [512, 256],
             "num_steps": 200,
             "batch_size": 2048,
-            "evict_chunk": 25,
+            "evict_chunk": 1,
+            "skip_below": 0.0,
         },
         "dual_samples": 2048,
     }
