@@ -245,6 +245,23 @@ def test_maze_oracle_rewards_point_where_their_layout_says() -> None:
         r["euclidean"](torch.zeros(1, 4))
 
 
+def test_maze_oracle_cli_scores_every_oracle_per_seed_and_keeps_an_existing_file(tmp_path) -> None:
+    """python -m trirl_isaac.bench.maze_oracle with a one-iteration budget: every oracle gets a finite score per
+    seed in the JSON; an existing --out is refused and left as it was."""
+    from trirl_isaac.bench.maze_oracle import ORACLES, main
+
+    out = tmp_path / "oracle.json"
+    main(["--seeds", "0", "--steps", "2048", "--eval_episodes", "2", "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert result["seeds"] == [0] and set(result["scores"]) == set(ORACLES)
+    for score in result["scores"].values():
+        assert len(score["per_seed"]) == 1 and math.isfinite(score["mean"]) and score["mean"] == score["per_seed"][0]
+    before = out.read_text()
+    with pytest.raises(SystemExit, match="exists"):
+        main(["--seeds", "0", "--steps", "2048", "--out", str(out)])
+    assert out.read_text() == before
+
+
 # ------------------------------------------------------------------------------------------------ learned reward hook
 def test_frozen_learned_reward_replaces_the_reward_and_true_return_is_tracked() -> None:
     env = make_env("pointmaze", 4, seed=0)

@@ -32,3 +32,32 @@ def test_plot_fields_writes_a_figure(tmp_path) -> None:
     path = tmp_path / "fields.png"
     plot_fields({"true": _maze_distance_reward(False), "const": lambda x: torch.zeros(x.shape[0])}, str(path))
     assert path.stat().st_size > 10_000
+
+
+def test_heatmap_cli_draws_saved_and_hand_written_rewards_and_names_bad_input(tmp_path) -> None:
+    """python -m trirl_isaac.bench.heatmap: a saved reward and an oracle become panels; an existing figure is kept, a
+    missing reward file, a bad item and an unknown oracle are named before anything is drawn."""
+    import glob
+    import os
+
+    from trirl_isaac.bench.heatmap import main
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    saved = sorted(glob.glob(os.path.join(root, "docs", "benchmark", "v5", "rewards", "pointmaze__trirl__s0__*.pt")))
+    assert saved, "the committed Point Maze rewards are the test's input"
+    out = tmp_path / "fields.png"
+    main(["--out", str(out), "--oracle", "euclidean", "--reward", f"TRIRL={saved[0]}"])
+    assert out.stat().st_size > 10_000
+    before = out.read_bytes()
+    with pytest.raises(SystemExit, match="exists"):
+        main(["--out", str(out), "--oracle", "euclidean"])
+    assert out.read_bytes() == before
+    with pytest.raises(SystemExit, match="no reward file"):
+        main(["--out", str(tmp_path / "a.png"), "--reward", f"X={tmp_path / 'missing.pt'}"])
+    with pytest.raises(SystemExit, match="LABEL=FILE"):
+        main(["--out", str(tmp_path / "b.png"), "--reward", saved[0]])
+    with pytest.raises(SystemExit, match="choose from"):
+        main(["--out", str(tmp_path / "c.png"), "--oracle", "manhattan"])
+    with pytest.raises(SystemExit, match="nothing to draw"):
+        main(["--out", str(tmp_path / "d.png")])
+    assert not any((tmp_path / n).exists() for n in ("a.png", "b.png", "c.png", "d.png"))

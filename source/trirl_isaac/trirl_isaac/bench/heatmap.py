@@ -4,10 +4,16 @@ At each grid position p and for 16 directions d, the point moves steadily along 
 state of a unit action under the maze's damping) and takes one step of the maze's own dynamics with action d, walls
 included; the heatmap shows max_d r(s, s') and the arrows the best d. A reward that is *global* points the way to the
 goal, through the gap, from anywhere; a local one is flat or misleading away from the expert's path.
+
+Saved rewards beside hand-written ones (``bench.maze_oracle``), one panel each::
+
+    python -m trirl_isaac.bench.heatmap --out fields.png --oracle original_layout euclidean \
+        "TRIRL=docs/benchmark/v5/rewards/pointmaze__trirl__s0__0054b6e900.pt"
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 from collections.abc import Callable
@@ -83,3 +89,38 @@ def plot_fields(rewards: dict[str, Callable[[torch.Tensor], torch.Tensor]], path
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Draw hand-written Point Maze rewards (``--oracle``) and saved ones (``--reward LABEL=FILE``) in a new PNG."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--reward", action="append", default=[], metavar="LABEL=FILE", help="a saved reward, one per panel")
+    p.add_argument("--oracle", action="append", default=[], help="a hand-written reward (bench.maze_oracle.ORACLES)")
+    p.add_argument("--flipped", action="store_true", help="evaluate on the flipped maze (its wall and gap)")
+    p.add_argument("--out", required=True, help="PNG file (a new file: an existing one is not overwritten)")
+    a = p.parse_args(argv)
+    from trirl_isaac.algo.reward import LearnedReward
+    from trirl_isaac.bench.maze_oracle import ORACLES, OracleReward
+
+    if os.path.exists(a.out):
+        raise SystemExit(f"--out {a.out} exists; choose a new file")
+    fields: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {}
+    for kind in a.oracle:
+        if kind not in ORACLES:
+            raise SystemExit(f"--oracle {kind!r}: choose from {ORACLES}")
+        fields[kind.replace("_", " ")] = OracleReward(kind)
+    for item in a.reward:
+        label, sep, path = item.partition("=")
+        if not sep or not label or not path:
+            raise SystemExit(f"expected LABEL=FILE, got {item!r}")
+        if not os.path.isfile(path):
+            raise SystemExit(f"{label}: no reward file {path}")
+        fields[label] = LearnedReward.load(path)
+    if not fields:
+        raise SystemExit("nothing to draw: give --reward LABEL=FILE and/or --oracle KIND")
+    plot_fields(fields, a.out, flipped=a.flipped)
+    print(f"wrote {a.out} ({len(fields)} panels)")
+
+
+if __name__ == "__main__":
+    main()

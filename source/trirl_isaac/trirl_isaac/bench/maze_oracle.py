@@ -13,7 +13,7 @@ consistent with them, and a third is the flipped maze's own:
 Each is re-optimised in ``pointmaze_flipped`` with the benchmark's retraining settings and budget and scored
 exactly like a learned reward's transfer::
 
-    python -m trirl_isaac.bench.maze_oracle --seeds 0 1 2 3 4 --out docs/benchmark/maze_oracle.json
+    python -m trirl_isaac.bench.maze_oracle --seeds 0 1 2 3 4 --out docs/benchmark/v5/maze_oracle.json
 
 If PPO on the training maze's own true reward does not get through the flipped maze, then no reward that is a
 function of the demos' states alone has to, and the flipped-maze number measures how a reward extrapolates to
