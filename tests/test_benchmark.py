@@ -20,6 +20,7 @@ from trirl_isaac.bench import stats
 from trirl_isaac.envs.gym_mujoco import (
     OBS_GROUPS,
     GymMujocoVecEnv,
+    PointMazeEnv,
     TaskSpec,
     demo_features,
     load_demos,
@@ -216,6 +217,58 @@ def test_flipped_maze_moves_the_gap() -> None:
     env = make_env("pointmaze_flipped", 8, seed=0)
     still = run_episodes(env, lambda o: torch.zeros(8, 2))
     assert np.mean(expert) > np.mean(still) + 50
+
+
+def test_detour_maze_demos_take_the_detour_and_its_transfer_opens_the_wall_beneath_the_goal() -> None:
+    """pointmaze_detour: the goal sits above the left end of the wall, the gap on the right, so the shipped demos
+    cross the wall on the right and end at the goal; in pointmaze_detour_flipped straight up from under the goal
+    gets through (it is blocked in the training layout), and its expert's path is the shorter one."""
+    demos = load_demos(os.path.join(ROOT, "data", "demos", "pointmaze_detour.h5"))
+    s, s2 = demos["obs"], demos["next_obs"]
+    crossing = (s[:, 1] < 0.0) & (s2[:, 1] >= 0.0)
+    assert crossing.sum() >= demos["attrs"]["num_episodes"]  # every episode passes the wall ...
+    assert (s2[crossing, 0] > 0.45).all()  # ... through the right-hand gap
+    ends = np.cumsum(demos["episode_lengths"]).astype(int) - 1
+    assert np.abs(s2[ends, :2] - np.array([-0.75, 0.7])).max() < 0.1  # and ends at the goal
+    up = torch.tensor([[0.0, 1.0]])
+    heights = {}
+    for task in ("pointmaze_detour", "pointmaze_detour_flipped"):
+        env = make_env(task, 1, seed=0)
+        env.pos[:] = torch.tensor([[-0.75, -0.3]])
+        for _ in range(30):
+            obs, _, _, _ = env.step(up)
+        heights[task] = obs["policy"][0, 1].item()
+    assert heights["pointmaze_detour"] < 0.0 < 0.2 < heights["pointmaze_detour_flipped"]
+    flipped = load_demos(os.path.join(ROOT, "data", "demos", "pointmaze_detour_flipped.h5"))
+    assert flipped["attrs"]["expert_return"] > demos["attrs"]["expert_return"] + 20  # the detour is gone
+    with pytest.raises(ValueError, match="not a Point Maze task"):
+        PointMazeEnv(1, task="hopper")
+
+
+@pytest.mark.parametrize("task", ["pointmaze", "pointmaze_detour"])
+def test_maze_oracles_of_each_layout(task: str) -> None:
+    """Below the wall, under the goal's side, the training layout's true reward leads to the training gap while
+    the straight-line reward and the transfer layout's true reward lead up or towards the goal; above the wall all
+    three agree."""
+    from trirl_isaac.bench.maze_oracle import OracleReward, maze_transfer
+
+    def at(x: float, y: float) -> torch.Tensor:
+        return torch.tensor([[0.0, 0.0, 0.0, 0.0, x, y, 0.0, 0.0]])
+
+    r = {k: OracleReward(k, task) for k in ("original_layout", "euclidean", "flipped_true")}
+    right, left = at(0.75, -0.1), at(-0.75, -0.1)
+    assert r["original_layout"](right) > r["original_layout"](left) + 0.5
+    assert r["flipped_true"](left) > r["flipped_true"](right) + 0.5
+    assert r["euclidean"](left) >= r["euclidean"](right)  # the goal is at x = 0 or on the left
+    goal_x = float(r["euclidean"]._maze.goal[0])
+    above = at(goal_x + 0.2, 0.5)
+    values = [float(r[k](above)) for k in r]
+    assert max(values) - min(values) < 1e-6
+    assert maze_transfer(task) == f"{task}_flipped"
+    with pytest.raises(ValueError, match="not a Point Maze"):
+        maze_transfer("halfcheetah")
+    with pytest.raises(ValueError, match="one transfer layout"):
+        maze_transfer("pointmaze_flipped")
 
 
 def test_maze_oracle_rewards_point_where_their_layout_says() -> None:

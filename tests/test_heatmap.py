@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from trirl_isaac.bench.heatmap import plot_fields, reward_field
-from trirl_isaac.envs.gym_mujoco import PointMazeCfg, PointMazeEnv
+from trirl_isaac.envs.gym_mujoco import PointMazeEnv
 
 
-def _maze_distance_reward(flipped: bool):
-    env = PointMazeEnv(1, PointMazeCfg(flipped=flipped))
+def _maze_distance_reward(task: str):
+    env = PointMazeEnv(1, task=task)
     return lambda x: -env.maze_distance(x[:, 4:6])  # r(s, s') = -(maze distance of s' to the goal)
 
 
@@ -19,7 +19,8 @@ def _direction_at(xs, ys, dirs, x, y):
 
 @pytest.mark.parametrize("flipped", [False, True])
 def test_true_reward_field_points_through_the_gap(flipped: bool) -> None:
-    xs, ys, best, dirs = reward_field(_maze_distance_reward(flipped), flipped=flipped, grid=21)
+    task = "pointmaze_flipped" if flipped else "pointmaze"
+    xs, ys, best, dirs = reward_field(_maze_distance_reward(task), task=task, grid=21)
     assert best.shape == (21, 21) and dirs.shape == (21, 21, 2)
     assert _direction_at(xs, ys, dirs, 0.0, 0.3)[1] > 0.9  # above the wall: straight up to the goal (0, 0.7)
     side = 1.0 if not flipped else -1.0  # below the wall, far from the gap: towards the gap's side
@@ -30,7 +31,7 @@ def test_true_reward_field_points_through_the_gap(flipped: bool) -> None:
 
 def test_plot_fields_writes_a_figure(tmp_path) -> None:
     path = tmp_path / "fields.png"
-    plot_fields({"true": _maze_distance_reward(False), "const": lambda x: torch.zeros(x.shape[0])}, str(path))
+    plot_fields({"true": _maze_distance_reward("pointmaze"), "const": lambda x: torch.zeros(x.shape[0])}, str(path))
     assert path.stat().st_size > 10_000
 
 

@@ -214,21 +214,22 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def write_heatmaps(args: argparse.Namespace, runs: list[dict]) -> None:
-    """pointmaze_rewards.png (and _flipped): the first seed's learned reward of each method, with the true reward."""
+    """<maze>_rewards.png (and <transfer>_rewards.png) for every Point Maze task run: the first seed's learned reward
+    of each method beside the layout's true reward, drawn in the training layout and in its transfer layout."""
     from trirl_isaac.algo.reward import LearnedReward
     from trirl_isaac.bench.heatmap import plot_fields
-    from trirl_isaac.envs.gym_mujoco import PointMazeCfg, PointMazeEnv
+    from trirl_isaac.envs.gym_mujoco import TRANSFER_VARIANTS, PointMazeEnv, task_spec
 
-    for flipped in (False, True):
-        maze = PointMazeEnv(1, PointMazeCfg(flipped=flipped))
-        fields = {"true reward (-maze distance)": lambda x, maze=maze: -maze.maze_distance(x[:, 4:6])}
-        for algo in args.algos:
-            mine = [r for r in runs if r["task"] == "pointmaze" and r["algo"] == algo and "train" in r]
-            if not mine:
-                continue
-            first = min(mine, key=lambda r: r["seed"])
-            path = os.path.join(args.out, "rewards", f"pointmaze__{algo}__s{first['seed']}__{first['key']}.pt")
-            if os.path.isfile(path):
-                fields[f"{algo} (seed {first['seed']})"] = LearnedReward.load(path)
-        name = "pointmaze_flipped_rewards.png" if flipped else "pointmaze_rewards.png"
-        plot_fields(fields, os.path.join(args.out, name), flipped=flipped)
+    for task in [t for t in args.tasks if task_spec(t).env_id == "PointMaze"]:
+        for layout in [task, *TRANSFER_VARIANTS.get(task, [])]:
+            maze = PointMazeEnv(1, task=layout)
+            fields = {"true reward (-maze distance)": lambda x, maze=maze: -maze.maze_distance(x[:, 4:6])}
+            for algo in args.algos:
+                mine = [r for r in runs if r["task"] == task and r["algo"] == algo and "train" in r]
+                if not mine:
+                    continue
+                first = min(mine, key=lambda r: r["seed"])
+                path = os.path.join(args.out, "rewards", f"{task}__{algo}__s{first['seed']}__{first['key']}.pt")
+                if os.path.isfile(path):
+                    fields[f"{algo} (seed {first['seed']})"] = LearnedReward.load(path)
+            plot_fields(fields, os.path.join(args.out, f"{layout}_rewards.png"), task=layout)

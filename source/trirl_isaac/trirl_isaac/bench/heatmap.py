@@ -21,16 +21,17 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from trirl_isaac.envs.gym_mujoco import PointMazeCfg, PointMazeEnv
+from trirl_isaac.envs.gym_mujoco import PointMazeEnv, maze_cfg
 
 DIRECTIONS = 16
 
 
 @torch.no_grad()
 def reward_field(
-    reward: Callable[[torch.Tensor], torch.Tensor], flipped: bool = False, grid: int = 41
+    reward: Callable[[torch.Tensor], torch.Tensor], task: str = "pointmaze", grid: int = 41
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(xs, ys, best reward (grid, grid), best direction (grid, grid, 2)) of ``reward`` on (s, s') features."""
+    """(xs, ys, best reward (grid, grid), best direction (grid, grid, 2)) of ``reward`` on (s, s') features, in the
+    layout of the maze task ``task``."""
     xs = np.linspace(-0.95, 0.95, grid)
     ys = np.linspace(-0.95, 0.95, grid)
     px, py = np.meshgrid(xs, ys)  # [row = y, col = x]
@@ -38,8 +39,8 @@ def reward_field(
     dirs = torch.tensor(np.stack([np.cos(angles), np.sin(angles)], -1), dtype=torch.float32)
     pos = torch.tensor(np.stack([px.ravel(), py.ravel()], -1), dtype=torch.float32)
     n = pos.shape[0]
-    cfg = PointMazeCfg(flipped=flipped)
-    env = PointMazeEnv(n * DIRECTIONS, cfg)
+    cfg = maze_cfg(task)
+    env = PointMazeEnv(n * DIRECTIONS, cfg, task=task)
     speed = cfg.dt * cfg.accel_scale / cfg.damping
     env.pos = pos.repeat_interleave(DIRECTIONS, 0)
     env.vel = speed * dirs.repeat(n, 1)
@@ -52,12 +53,12 @@ def reward_field(
     return xs, ys, best.view(grid, grid).numpy(), dirs[arg].view(grid, grid, 2).numpy()
 
 
-def draw_field(ax, reward: Callable[[torch.Tensor], torch.Tensor], label: str, flipped: bool = False) -> None:
+def draw_field(ax, reward: Callable[[torch.Tensor], torch.Tensor], label: str, task: str = "pointmaze") -> None:
     """Draw one reward's heatmap (z-scored best one-step reward) and best directions on ``ax``, maze drawn in."""
     import matplotlib.pyplot as plt
 
-    cfg = PointMazeCfg(flipped=flipped)
-    xs, ys, best, dirs = reward_field(reward, flipped)
+    cfg = maze_cfg(task)
+    xs, ys, best, dirs = reward_field(reward, task)
     z = (best - best.mean()) / (best.std() + 1e-8)  # each reward on its own scale: ranks matter, not units
     im = ax.imshow(z, origin="lower", extent=(-1, 1, -1, 1), cmap="viridis")
     k = max(1, len(xs) // 14)
@@ -75,8 +76,8 @@ def draw_field(ax, reward: Callable[[torch.Tensor], torch.Tensor], label: str, f
     ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02, label="best one-step reward (z-score)")
 
 
-def plot_fields(rewards: dict[str, Callable[[torch.Tensor], torch.Tensor]], path: str, flipped: bool = False) -> None:
-    """One heatmap panel per labelled reward, with the maze's wall, gap, start region and goal drawn in."""
+def plot_fields(rewards: dict[str, Callable[[torch.Tensor], torch.Tensor]], path: str, task: str = "pointmaze") -> None:
+    """One heatmap panel per labelled reward, with the maze's (task's) wall, gap, start region and goal drawn in."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -84,7 +85,7 @@ def plot_fields(rewards: dict[str, Callable[[torch.Tensor], torch.Tensor]], path
 
     fig, axes = plt.subplots(1, len(rewards), figsize=(4.2 * len(rewards), 3.9), squeeze=False)
     for ax, (label, reward) in zip(axes[0], rewards.items()):
-        draw_field(ax, reward, label, flipped)
+        draw_field(ax, reward, label, task)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=90)
@@ -96,7 +97,8 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--reward", action="append", default=[], metavar="LABEL=FILE", help="a saved reward, one per panel")
     p.add_argument("--oracle", action="append", default=[], help="a hand-written reward (bench.maze_oracle.ORACLES)")
-    p.add_argument("--flipped", action="store_true", help="evaluate on the flipped maze (its wall and gap)")
+    p.add_argument("--maze", default="pointmaze", help="the layout drawn in (a maze task, e.g. pointmaze_flipped)")
+    p.add_argument("--train_maze", default="pointmaze", help="the training maze the --oracle rewards belong to")
     p.add_argument("--out", required=True, help="PNG file (a new file: an existing one is not overwritten)")
     a = p.parse_args(argv)
     from trirl_isaac.algo.reward import LearnedReward
@@ -104,11 +106,16 @@ def main(argv: list[str] | None = None) -> None:
 
     if os.path.exists(a.out):
         raise SystemExit(f"--out {a.out} exists; choose a new file")
+    for flag, task in (("--maze", a.maze), ("--train_maze", a.train_maze)):
+        try:
+            maze_cfg(task)
+        except (KeyError, ValueError) as e:
+            raise SystemExit(f"{flag}: {e}") from None
     fields: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {}
     for kind in a.oracle:
         if kind not in ORACLES:
             raise SystemExit(f"--oracle {kind!r}: choose from {ORACLES}")
-        fields[kind.replace("_", " ")] = OracleReward(kind)
+        fields[kind.replace("_", " ")] = OracleReward(kind, a.train_maze)
     for item in a.reward:
         label, sep, path = item.partition("=")
         if not sep or not label or not path:
@@ -118,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
         fields[label] = LearnedReward.load(path)
     if not fields:
         raise SystemExit("nothing to draw: give --reward LABEL=FILE and/or --oracle KIND")
-    plot_fields(fields, a.out, flipped=a.flipped)
+    plot_fields(fields, a.out, task=a.maze)
     print(f"wrote {a.out} ({len(fields)} panels)")
 
 

@@ -16,6 +16,13 @@ training and pay for evaluating the chain at every environment step.
 Shifted dynamics (transfer) edit the MJCF XML the Gymnasium task loads (``xml_file=``): ``ant_disabled`` (front
 legs shortened, their actuators zeroed), ``halfcheetah_wind`` (-5 m/s headwind in air) and ``halfcheetah_mars``
 (gravity -3.73 m/s^2). ``pointmaze_flipped`` moves the maze's gap to the other side of the wall.
+
+``pointmaze_detour`` is the maze with its goal above the *left* end of the wall while the gap stays on the right:
+the expert detours (right, up through the gap, back left). Its transfer ``pointmaze_detour_flipped`` opens the wall
+beneath the goal and closes the detour. A reward that learned where the goal is leads a fresh policy straight up
+through the new gap; one that learned the expert's path (go right below the wall) leads it into the closed side.
+This is a changed layout that the expert's intent still solves, which ``pointmaze_flipped`` (goal above the middle,
+so any goal-seeking reward must first lead *away* from the goal to find the gap) is not: see ``bench.maze_oracle``.
 """
 
 from __future__ import annotations
@@ -79,6 +86,14 @@ TASKS: dict[str, TaskSpec] = {
         TaskSpec("humanoid", "Humanoid-v5", kwargs=_HUMANOID, absorbing=True),
         TaskSpec("pointmaze", "PointMaze", horizon=100),
         TaskSpec("pointmaze_flipped", "PointMaze", kwargs={"flipped": True}, base="pointmaze", horizon=100),
+        TaskSpec("pointmaze_detour", "PointMaze", kwargs={"goal": (-0.75, 0.7)}, horizon=100),
+        TaskSpec(
+            "pointmaze_detour_flipped",
+            "PointMaze",
+            kwargs={"goal": (-0.75, 0.7), "flipped": True},
+            base="pointmaze_detour",
+            horizon=100,
+        ),
     )
 }
 
@@ -143,7 +158,7 @@ def make_env(
     ``absorbing_tail``: see :class:`GymMujocoVecEnv`)."""
     spec = task_spec(task)
     if spec.env_id == "PointMaze":
-        return PointMazeEnv(num_envs, PointMazeCfg(**spec.kwargs, horizon=spec.horizon), seed=seed, device=device)
+        return PointMazeEnv(num_envs, maze_cfg(task), seed=seed, device=device, task=task)
     absorbing = spec.absorbing if absorbing is None else absorbing
     return GymMujocoVecEnv(spec, num_envs, seed=seed, device=device, absorbing=absorbing, absorbing_tail=absorbing_tail)
 
@@ -454,14 +469,33 @@ class PointMazeCfg:
         return (-hi, -lo) if self.flipped else (lo, hi)
 
 
-class PointMazeEnv(BenchmarkVecEnv):
-    """Continuous point maze: start below the wall, goal above; true reward -(maze distance to goal); time-outs only."""
+def maze_cfg(task: str) -> PointMazeCfg:
+    """The layout of the registered Point Maze task ``task`` (a named error for any other task)."""
+    spec = task_spec(task)
+    if spec.env_id != "PointMaze":
+        mazes = sorted(t for t, s in TASKS.items() if s.env_id == "PointMaze")
+        raise ValueError(f"{task!r} is not a Point Maze task; the maze tasks are {mazes}")
+    return PointMazeCfg(**spec.kwargs, horizon=spec.horizon)
 
-    def __init__(self, num_envs: int, cfg: PointMazeCfg | None = None, seed: int = 0, device: str = "cpu") -> None:
-        self.cfg = cfg or PointMazeCfg()
+
+class PointMazeEnv(BenchmarkVecEnv):
+    """Continuous point maze: start below the wall, goal above; true reward -(maze distance to goal); time-outs only.
+
+    ``task`` names the registered layout (``maze_cfg(task)`` unless ``cfg`` is given); without it the layout is
+    ``pointmaze`` or ``pointmaze_flipped`` by ``cfg.flipped``."""
+
+    def __init__(
+        self,
+        num_envs: int,
+        cfg: PointMazeCfg | None = None,
+        seed: int = 0,
+        device: str = "cpu",
+        task: str | None = None,
+    ) -> None:
+        self.cfg = cfg or maze_cfg(task or "pointmaze")
         self._setup(num_envs, 2, 4, self.cfg.horizon, device)
         self.feature_layout = "PointMaze (x, y, vx, vy)"
-        self.spec = task_spec("pointmaze_flipped" if self.cfg.flipped else "pointmaze")
+        self.spec = task_spec(task or ("pointmaze_flipped" if self.cfg.flipped else "pointmaze"))
         self.action_low = -torch.ones(2, device=device)
         self.action_high = torch.ones(2, device=device)
         self.generator = torch.Generator(device=device).manual_seed(seed)
