@@ -306,9 +306,19 @@ def test_maze_oracle_cli_scores_every_oracle_per_seed_and_keeps_an_existing_file
     out = tmp_path / "oracle.json"
     main(["--seeds", "0", "--steps", "2048", "--eval_episodes", "2", "--out", str(out)])
     result = json.loads(out.read_text())
-    assert result["seeds"] == [0] and set(result["scores"]) == set(ORACLES)
+    assert result["seeds"] == [0] and set(result["scores"]) == set(ORACLES) and "retrain_scores" not in result
     for score in result["scores"].values():
         assert len(score["per_seed"]) == 1 and math.isfinite(score["mean"]) and score["mean"] == score["per_seed"][0]
+    both = tmp_path / "detour.json"
+    main(["--task", "pointmaze_detour", "--seeds", "1", "--steps", "2048", "--eval_episodes", "2", "--retrain"]
+         + ["--out", str(both)])  # fmt: skip
+    detour = json.loads(both.read_text())
+    assert detour["task"] == "pointmaze_detour" and detour["transfer"] == "pointmaze_detour_flipped"
+    assert set(detour["retrain_scores"]) == set(ORACLES) == set(detour["scores"])
+    assert all(math.isfinite(v["mean"]) for v in detour["retrain_scores"].values())
+    with pytest.raises(SystemExit, match="--task"):
+        main(["--task", "hopper", "--out", str(tmp_path / "x.json")])
+    assert not (tmp_path / "x.json").exists()
     before = out.read_text()
     with pytest.raises(SystemExit, match="exists"):
         main(["--seeds", "0", "--steps", "2048", "--out", str(out)])

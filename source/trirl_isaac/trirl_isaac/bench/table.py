@@ -27,11 +27,18 @@ from trirl_isaac.bench.collect import collect
 from trirl_isaac.bench.settings import CONTROL, ENV, TRIRL_ONLY_KEYS
 from trirl_isaac.bench.stats import mean_ci, stratified_bootstrap_ci
 
-# The paper's numbers as issue 12 sets them (normalised return, 5 seeds, <= 2M env steps per run).
+# The paper's numbers as issue 12 sets them (normalised return, 5 seeds, <= 2M env steps per run). The paper's
+# Point Maze numbers stand for both of our mazes: the detour maze is the variant whose transfer asks what the
+# paper's does (a changed layout the expert's intent still solves; see envs.gym_mujoco).
 TARGETS: dict[str, dict[str, float]] = {
-    "train": {"halfcheetah": 0.83, "hopper": 0.49, "pointmaze": 1.03},
-    "retrain": {"halfcheetah": 0.70, "hopper": 0.36, "pointmaze": 0.98},
-    "transfer": {"pointmaze_flipped": 0.96, "halfcheetah_wind": 0.63, "halfcheetah_mars": 0.30},
+    "train": {"halfcheetah": 0.83, "hopper": 0.49, "pointmaze": 1.03, "pointmaze_detour": 1.03},
+    "retrain": {"halfcheetah": 0.70, "hopper": 0.36, "pointmaze": 0.98, "pointmaze_detour": 0.98},
+    "transfer": {
+        "pointmaze_flipped": 0.96,
+        "pointmaze_detour_flipped": 0.96,
+        "halfcheetah_wind": 0.63,
+        "halfcheetah_mars": 0.30,
+    },
 }
 PHASES = ("train", "retrain", "transfer")
 
