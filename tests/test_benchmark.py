@@ -219,6 +219,22 @@ def test_flipped_maze_moves_the_gap() -> None:
     assert np.mean(expert) > np.mean(still) + 50
 
 
+@pytest.mark.parametrize("task, side", [("pointmaze", 1.0), ("pointmaze_flipped", -1.0), ("pointmaze_detour", 1.0)])
+def test_a_point_pressed_against_the_border_passes_the_gap_there(task: str, side: float) -> None:
+    """The gap reaches the arena's border: a point pushed up and outwards along the border crosses the wall (the
+    border clamps the motion before the wall is checked; it used to pin such a point in the corner at y = 0)."""
+    env = make_env(task, 1, seed=0)
+    env.pos[:] = torch.tensor([[0.9 * side, -0.3]])
+    for _ in range(30):
+        obs, _, _, _ = env.step(torch.tensor([[side, 1.0]]))
+    assert obs["policy"][0, 1].item() > 0.3 and abs(obs["policy"][0, 0].item()) == pytest.approx(1.0)
+    env.pos[:] = torch.tensor([[-0.9 * side, -0.3]])  # the closed side's border still blocks
+    env.vel[:] = 0.0
+    for _ in range(30):
+        obs, _, _, _ = env.step(torch.tensor([[-side, 1.0]]))
+    assert obs["policy"][0, 1].item() < 0.0
+
+
 def test_detour_maze_demos_take_the_detour_and_its_transfer_opens_the_wall_beneath_the_goal() -> None:
     """pointmaze_detour: the goal sits above the left end of the wall, the gap on the right, so the shipped demos
     cross the wall on the right and end at the goal; in pointmaze_detour_flipped straight up from under the goal

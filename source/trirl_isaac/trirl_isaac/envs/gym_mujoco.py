@@ -530,6 +530,8 @@ class PointMazeEnv(BenchmarkVecEnv):
         obs = self._obs()
         self.vel = (1.0 - c.damping) * self.vel + c.dt * c.accel_scale * a.clamp(-1.0, 1.0)
         new = self.pos + c.dt * self.vel
+        outside = new.abs() > 1.0
+        new = new.clamp(-1.0, 1.0)  # the arena's border first: a point pressed against it crosses the wall there
         # the wall: a crossing of y = 0 outside the gap is blocked (the y motion stops at the previous y)
         crosses = (self.pos[:, 1] < 0.0) != (new[:, 1] < 0.0)
         frac = (self.pos[:, 1] / (self.pos[:, 1] - new[:, 1]).where(crosses, torch.ones_like(new[:, 1]))).clamp(0, 1)
@@ -537,8 +539,7 @@ class PointMazeEnv(BenchmarkVecEnv):
         blocked = crosses & ~self.in_gap(x_cross)
         new[:, 1] = torch.where(blocked, self.pos[:, 1], new[:, 1])
         self.vel[:, 1] = torch.where(blocked, torch.zeros_like(self.vel[:, 1]), self.vel[:, 1])
-        outside = new.abs() > 1.0
-        self.pos = new.clamp(-1.0, 1.0)
+        self.pos = new
         self.vel = torch.where(outside, torch.zeros_like(self.vel), self.vel)
         reward = -self.maze_distance(self.pos)
         truncated = self.episode_length_buf + 1 >= self.max_episode_length
