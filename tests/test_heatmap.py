@@ -59,6 +59,13 @@ def test_heatmap_cli_draws_saved_and_hand_written_rewards_and_names_bad_input(tm
         main(["--out", str(tmp_path / "b.png"), "--reward", saved[0]])
     with pytest.raises(SystemExit, match="choose from"):
         main(["--out", str(tmp_path / "c.png"), "--oracle", "manhattan"])
+    with pytest.raises(SystemExit, match="--train_maze"):  # a transfer layout is not a training maze
+        main(["--out", str(tmp_path / "e.png"), "--oracle", "euclidean", "--train_maze", "pointmaze_flipped"])
+    with pytest.raises(SystemExit, match="--maze"):
+        main(["--out", str(tmp_path / "f.png"), "--oracle", "euclidean", "--maze", "hopper"])
+    main(["--out", str(tmp_path / "g.png"), "--oracle", "euclidean", "--train_maze", "pointmaze_detour",
+          "--maze", "pointmaze_detour_flipped"])  # fmt: skip
+    assert (tmp_path / "g.png").stat().st_size > 10_000
     with pytest.raises(SystemExit, match="nothing to draw"):
         main(["--out", str(tmp_path / "d.png")])
-    assert not any((tmp_path / n).exists() for n in ("a.png", "b.png", "c.png", "d.png"))
+    assert not any((tmp_path / n).exists() for n in ("a.png", "b.png", "c.png", "d.png", "e.png", "f.png"))

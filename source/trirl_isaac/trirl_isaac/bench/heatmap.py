@@ -106,9 +106,11 @@ def main(argv: list[str] | None = None) -> None:
 
     if os.path.exists(a.out):
         raise SystemExit(f"--out {a.out} exists; choose a new file")
-    for flag, task in (("--maze", a.maze), ("--train_maze", a.train_maze)):
+    from trirl_isaac.bench.maze_oracle import maze_transfer
+
+    for flag, check in (("--maze", lambda: maze_cfg(a.maze)), ("--train_maze", lambda: maze_transfer(a.train_maze))):
         try:
-            maze_cfg(task)
+            check()
         except (KeyError, ValueError) as e:
             raise SystemExit(f"{flag}: {e}") from None
     fields: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {}
