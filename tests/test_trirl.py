@@ -412,13 +412,16 @@ def test_checkpoint_from_another_task_is_rejected(tmp_path) -> None:
         other.load(ckpt)
 
 
-def test_resume_continues_bit_identically(tmp_path) -> None:
-    a = _runner(log_dir=str(tmp_path / "a"), seed=5)
+@pytest.mark.parametrize("replay_size", [0, 64])
+def test_resume_continues_bit_identically(tmp_path, replay_size) -> None:
+    disc = {**SMALL["discriminator"], "replay_size": replay_size}
+    a = _runner(log_dir=str(tmp_path / "a"), seed=5, discriminator=disc)
     a.learn(2)
     ckpt = sorted(glob.glob(os.path.join(tmp_path / "a", "model_*.pt")))[-1]
     a.learn(3)
     # same task (env seed, expert data); another torch seed: networks, optimisers and RNG come from the checkpoint
-    b = _runner(log_dir=str(tmp_path / "b"), seed=5, torch_seed=123)
+    # (and the discriminator's replay of past rollouts, which the next fits draw from)
+    b = _runner(log_dir=str(tmp_path / "b"), seed=5, torch_seed=123, discriminator=disc)
     b.load(ckpt)
     b.learn(3)
     for (name, pa), pb in zip(a.alg.actor.state_dict().items(), b.alg.actor.state_dict().values()):

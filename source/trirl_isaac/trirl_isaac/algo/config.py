@@ -33,6 +33,14 @@ class DiscriminatorCfg:
     """Weight of (||grad_x D(x_hat)|| - 1)^2 at expert/policy interpolates, taken in the normalised input space."""
     obs_normalization: bool = True
     weight_decay: float = 0.0
+    replay_size: int = 0
+    """Policy feature rows kept from all past iterations (a reservoir: uniform over iterations). With it, a share
+    ``replay_fraction`` of every mini-batch's policy half is drawn from the reservoir, so D separates the expert from
+    a mixture of the current and all past policies: D ~ log(rho_E / ((1 - f) rho_pi + f rho_past)). It stays
+    informative where past policies went after the current one has converged onto the expert (the fold of near-zero
+    discriminators otherwise decays the reward towards noise). 0: the current rollout only (the theory's D)."""
+    replay_fraction: float = 0.5
+    """Share of the policy rows of each mini-batch drawn from the reservoir (with ``replay_size`` > 0)."""
 
 
 @dataclass
@@ -183,6 +191,13 @@ class TrirlCfg:
             raise ConfigError(f"trirl_cfg.discriminator.grad_penalty must be >= 0, got {d.grad_penalty}")
         if not d.hidden_dims:
             raise ConfigError("trirl_cfg.discriminator.hidden_dims must name at least one layer")
+        if isinstance(d.replay_size, bool) or int(d.replay_size) != d.replay_size or d.replay_size < 0:
+            raise ConfigError(f"trirl_cfg.discriminator.replay_size must be an integer >= 0, got {d.replay_size}")
+        if not 0.0 < d.replay_fraction < 1.0:
+            raise ConfigError(
+                f"trirl_cfg.discriminator.replay_fraction must lie in (0, 1) (the rest is the current rollout), "
+                f"got {d.replay_fraction}"
+            )
         t = self.trust_region
         _positive("trust_region.mean_bound", t.mean_bound)
         _positive("trust_region.cov_bound", t.cov_bound)

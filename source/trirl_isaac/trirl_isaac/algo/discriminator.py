@@ -10,6 +10,7 @@ from rsl_rl.modules import MLP, EmpiricalNormalization
 from trirl_isaac.algo.config import DiscriminatorCfg
 from trirl_isaac.algo.distributed import average_gradients
 from trirl_isaac.algo.expert import ExpertSampler
+from trirl_isaac.algo.reservoir import Reservoir
 
 
 class Discriminator(nn.Module):
@@ -78,13 +79,17 @@ def gradient_penalty(disc: Discriminator, z_expert: torch.Tensor, z_policy: torc
 
 
 class DiscriminatorTrainer:
-    """Fits D on one rollout against expert samples drawn with replacement (warm-started across iterations)."""
+    """Fits D on one rollout against expert samples drawn with replacement (warm-started across iterations).
+
+    With ``cfg.replay_size`` > 0 a reservoir of past rollouts' rows supplies ``cfg.replay_fraction`` of every
+    mini-batch's policy rows; the rollout is offered to the reservoir after the fit."""
 
     def __init__(self, disc: Discriminator, cfg: DiscriminatorCfg, least_squares: bool) -> None:
         self.disc = disc
         self.cfg = cfg
         self.least_squares = least_squares
         self.optimizer = torch.optim.Adam(disc.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+        self.replay = Reservoir(cfg.replay_size) if cfg.replay_size > 0 else None
 
     def fit(self, policy_x: torch.Tensor, expert: ExpertSampler) -> dict[str, float]:
         """Train on the rollout's features ``policy_x`` (N, F); returns loss/accuracy/mean-logit statistics."""
@@ -100,7 +105,11 @@ class DiscriminatorTrainer:
                 idx = perm[k * mb : (k + 1) * mb]
                 if idx.numel() == 0:
                     continue
-                z_pol = self.disc.normalizer(policy_x[idx])
+                rows = policy_x[idx]
+                if self.replay is not None and self.replay.rows() is not None:
+                    past = int(round(self.cfg.replay_fraction * idx.numel()))
+                    rows = torch.cat([rows[: idx.numel() - past], self.replay.sample(past)], dim=0)
+                z_pol = self.disc.normalizer(rows)
                 z_exp = self.disc.normalizer(expert.sample(idx.numel()))
                 loss = classification_loss(
                     self.disc.logit_normalized(z_exp), self.disc.logit_normalized(z_pol), self.least_squares
@@ -113,6 +122,8 @@ class DiscriminatorTrainer:
                 sums["loss"] += loss.item()
                 sums["grad_penalty"] += gp.item()
                 updates += 1
+        if self.replay is not None:
+            self.replay.add(policy_x)
         with torch.no_grad():
             self.disc.eval()
             logit_pol = self.disc(policy_x)

@@ -25,6 +25,7 @@ from torch.func import functional_call, vmap
 from trirl_isaac.algo.config import ApproximatorCfg
 from trirl_isaac.algo.discriminator import Discriminator
 from trirl_isaac.algo.distributed import average_gradients
+from trirl_isaac.algo.reservoir import Reservoir
 
 REWARD_FILE_VERSION = 1
 _CHUNK_ELEMENTS_CPU = 1 << 23
@@ -187,21 +188,12 @@ class RewardChain:
 
     @torch.no_grad()
     def _remember(self, rows: torch.Tensor) -> None:
-        """Reservoir sampling (Vitter's algorithm R, vectorised): every row offered so far is kept with equal
-        probability size / seen, so each past iteration holds an equal share of the reservoir on average."""
+        """Offer the rollout's policy rows to the reservoir (uniform over every row offered so far)."""
         assert self.approx_cfg is not None
-        size = int(self.approx_cfg.reservoir_size)
-        rows = rows.detach()
-        if self.reservoir is None:
-            with torch.inference_mode(False):
-                self.reservoir = torch.zeros(size, rows.shape[1], device=rows.device)
-        index = self.reservoir_seen + torch.arange(rows.shape[0], device=rows.device)
-        fill = index < size
-        self.reservoir[index[fill]] = rows[fill]
-        slot = (torch.rand(rows.shape[0], device=rows.device) * (index + 1).float()).long()
-        keep = ~fill & (slot < size)
-        self.reservoir[slot[keep]] = rows[keep]
-        self.reservoir_seen += rows.shape[0]
+        sampler = Reservoir(int(self.approx_cfg.reservoir_size))
+        sampler.buffer, sampler.seen = self.reservoir, self.reservoir_seen
+        sampler.add(rows)
+        self.reservoir, self.reservoir_seen = sampler.buffer, sampler.seen
 
     def reservoir_rows(self) -> torch.Tensor | None:
         """The filled part of the reservoir (None when empty or disabled)."""

@@ -516,6 +516,8 @@ class TRIRL(PPO):
         saved = super().save()
         saved["discriminator_state_dict"] = self.discriminator.state_dict()
         saved["discriminator_optimizer_state_dict"] = self.disc_trainer.optimizer.state_dict()
+        if self.disc_trainer.replay is not None:
+            saved["discriminator_replay"] = self.disc_trainer.replay.state_dict()
         saved["learned_reward"] = self.reward.state_dict()
         saved["trirl_iteration"] = self.iteration
         saved["dual_expert"] = self._dual_expert_x
@@ -536,6 +538,8 @@ class TRIRL(PPO):
                 )
             self.discriminator.load_state_dict(loaded_dict["discriminator_state_dict"], strict=strict)
             self.disc_trainer.optimizer.load_state_dict(loaded_dict["discriminator_optimizer_state_dict"])
+            if self.disc_trainer.replay is not None and "discriminator_replay" in loaded_dict:
+                self.disc_trainer.replay.load_state_dict(loaded_dict["discriminator_replay"])
             self.reward.chain.load_state_dict(loaded_dict["learned_reward"]["chain"])
             self.iteration = int(loaded_dict["trirl_iteration"])
             dual_x = loaded_dict.get("dual_expert")
