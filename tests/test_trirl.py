@@ -83,6 +83,9 @@ def _rollout(runner: TrirlRunner) -> list:
         ({"trust_region": {"entropy_floor": 1.0, "entropy_floor_iterations": 0}}, "entropy_floor_iterations"),
         ({"method": "gail", "d_transform": "softplus"}, "d_transform='softplus' applies to method 'trirl'"),
         ({"max_ent": "yes"}, "max_ent must be true or false"),
+        ({"eps_halving": 0}, "eps_halving must be a number of iterations > 0"),
+        ({"eps_halving": "soon"}, "eps_halving must be a number of iterations > 0"),
+        ({"eps_halving": float("inf")}, "eps_halving must be a number of iterations > 0"),
         ({"method": "amp", "max_ent": True}, "max_ent applies to method 'trirl'"),
     ],
 )
@@ -338,6 +341,24 @@ def test_reward_correction_step(policy_update) -> None:
     assert len(runner.alg.reward.chain) == 3
 
 
+def test_harmonic_reward_step_enters_the_relabelling_and_the_correction_alike() -> None:
+    runner = _runner(eps=0.6, eps_halving=2.0)
+    alg = runner.alg
+    for i in range(4):
+        eps_i = 0.6 * 2.0 / (2.0 + i)  # 0.6, 0.4, 0.3, 0.24
+        _rollout(runner)
+        x = alg.disc_features()
+        with torch.no_grad():
+            relabelled = alg.storage.rewards.squeeze(-1).flatten() - alg._bootstrap.flatten()
+            by_hand = (1 - eps_i) * alg.reward.chain(x) + eps_i * alg.discriminator.eval()(x)
+        torch.testing.assert_close(relabelled, by_hand, rtol=1e-5, atol=1e-5)
+        alg.update()
+        assert alg.stats["eps"] == pytest.approx(eps_i)
+        # the theorem's correction for the step the policy used: eps_i / (1 + eta_i)
+        assert alg.reward.chain.steps[-1] == pytest.approx(eps_i / (1 + alg.stats["eta"]))
+    assert TrirlCfg.from_dict({}).eps_halving is None and _runner().alg.reward_step() == _runner().alg.trirl_cfg.eps
+
+
 def test_trust_region_multiplier_positive_when_the_step_leaves_the_region() -> None:
     runner = _runner(trust_region={"mean_bound": 1e-6, "cov_bound": 1e-6, "trust_region_coef": 0.0})
     _rollout(runner)
@@ -368,6 +389,7 @@ def test_logs_trirl_quantities_to_tensorboard(tmp_path) -> None:
     for key in (
         "eta",
         "eps_tr",
+        "eps",
         "kl_new_old",
         "dual_estimate",
         "disc_loss",

@@ -117,6 +117,13 @@ class TrirlCfg:
     """'trpl' (PPO + trust-region projection), 'kl_penalty' (scheduled eta), or 'ppo' (plain; eta = 0)."""
     eps: float = 0.443
     """Reward step size in (0, 1]."""
+    eps_halving: float | None = None
+    """A harmonic schedule of the reward step: at iteration i the step is eps * c / (c + i), c = eps_halving (eps
+    halves after c iterations); None keeps eps constant. The correction stays the theorem's, eps_i / (1 + eta_i),
+    for the eps_i the policy step used, so each pi_i stays max-ent optimal for r_i. With a constant eps the fold
+    weighs a discriminator j iterations old by ~(1 - eps_tr)^j: late in a run the reward is the last ~1 / eps_tr
+    discriminators, which compare a converged policy with the expert and carry little. A falling step makes the fold
+    an average over the whole run (eps_tr ~ 1 / i: every discriminator weighs alike), as in fictitious play."""
     beta: float = 2.5e4
     """Inverse temperature of the occupancy-matching term (beta = 1/alpha); the policy sees the reward / beta."""
     chain_length: int = 100
@@ -177,6 +184,15 @@ class TrirlCfg:
         _choice("trust_region.eta_reduction", self.trust_region.eta_reduction, ETA_REDUCTIONS)
         if not 0.0 < self.eps <= 1.0:
             raise ConfigError(f"trirl_cfg.eps must lie in (0, 1], got {self.eps}")
+        if self.eps_halving is not None and (
+            isinstance(self.eps_halving, bool)
+            or not isinstance(self.eps_halving, (int, float))
+            or not math.isfinite(self.eps_halving)
+            or self.eps_halving <= 0
+        ):
+            raise ConfigError(
+                f"trirl_cfg.eps_halving must be a number of iterations > 0 or None, got {self.eps_halving!r}"
+            )
         if not self.beta > 0.0:
             raise ConfigError(f"trirl_cfg.beta must be > 0, got {self.beta}")
         if int(self.chain_length) != self.chain_length or self.chain_length < 0:

@@ -20,6 +20,7 @@ RewardConsumer = Callable[[LearnedReward], None]
 LOGGED = (
     "eta",
     "eps_tr",
+    "eps",
     "kl_new_old",
     "dual_estimate",
     "reward_tilde_mean",

@@ -211,7 +211,8 @@ class TRIRL(PPO):
             self._f_new = fold_term(cfg.d_transform, self._d_new)  # what D_i adds to the fold
             if cfg.method == "trirl":  # one pass over the K snapshots; the pending D_i enters with the full eps
                 self._r_before = self._current_reward(x)
-                r_tilde = (1.0 - cfg.eps) * self._r_before + cfg.eps * self._f_new
+                eps = self.reward_step()
+                r_tilde = (1.0 - eps) * self._r_before + eps * self._f_new
             else:  # adversarial baselines: the reward is a transform of the current discriminator only
                 r_tilde = transform(cfg.method, self._d_new)
                 self._r_before = r_tilde
@@ -271,6 +272,11 @@ class TRIRL(PPO):
         return self.reward.chain(x)
 
     # ---------------------------------------------------------------- steps 4-6: trust-region step, correction
+    def reward_step(self) -> float:
+        """This iteration's eps: constant, or eps * c / (c + i) with ``eps_halving`` = c."""
+        c = self.trirl_cfg.eps_halving
+        return self.trirl_cfg.eps if c is None else self.trirl_cfg.eps * c / (c + self.iteration)
+
     def update(self) -> dict[str, float]:
         """Trust-region policy step on r~, then the reward correction eps_tr = eps / (1 + eta)."""
         cfg = self.trirl_cfg
@@ -297,8 +303,9 @@ class TRIRL(PPO):
             self.critic.update_normalization(obs_all)
 
         dual = self._dual_before_correction()
+        eps = self.reward_step() if cfg.method == "trirl" else 1.0
         if cfg.method == "trirl":
-            eps_tr = cfg.eps / (1.0 + eta)
+            eps_tr = eps / (1.0 + eta)
             data = torch.cat([self._x, self.expert.sample(self._x.shape[0])], dim=0)
             self.reward.chain.append(self.discriminator, eps_tr, eta, data=data, remember=self._x)
         else:
@@ -312,6 +319,7 @@ class TRIRL(PPO):
             eta_state_mean=self.stats_extra.get("eta_state_mean", eta),
             eta_state_max_local=self.stats_extra.get("eta_state_max_local", eta),
             eps_tr=eps_tr,
+            eps=eps,
             kl_new_old=kl_new_old,
             chain_length=float(len(self.reward.chain)),
             chain_evicted=float(self.reward.chain.num_evicted),
