@@ -450,6 +450,9 @@ def test_trirl_overrides_change_only_the_named_settings() -> None:
     tc = b.with_overrides(["trust_region.entropy_floor=0.5", "d_transform=softplus"])
     assert tc["trust_region"]["entropy_floor"] == 0.5 and tc["d_transform"] == "softplus"
     assert b.with_overrides(["trust_region.entropy_floor=none"])["trust_region"]["entropy_floor"] is None
+    tc = b.with_overrides(["eps_halving=10", "discriminator.replay_size=4096"])
+    assert tc["eps_halving"] == 10.0 and tc["discriminator"]["replay_size"] == 4096
+    assert tc["discriminator"]["hidden_dims"] == before["discriminator"]["hidden_dims"]
     for bad, message in (
         ("epsilon=0.1", "unknown setting"),
         ("eps", "KEY=VALUE"),
@@ -461,6 +464,8 @@ def test_trirl_overrides_change_only_the_named_settings() -> None:
         ("kl_penalty.eta=1", "unknown setting"),
         ("trust_region.entropy_floor=high", "entropy_floor must be a finite number"),
         ("d_transform=exp", "d_transform must be one of"),
+        ("eps_halving=-3", "eps_halving must be a number of iterations > 0"),
+        ("discriminator.replay_fraction=1", "replay_fraction must lie in"),
     ):
         with pytest.raises(SystemExit, match=message):
             b.with_overrides([bad])
