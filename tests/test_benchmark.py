@@ -592,6 +592,18 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
         assert plain["source_run"]["train"] == source["train"]["normalised"]
         assert plain["retrain"]["return"] == source["retrain"]["return"]
 
+    # trirl_cfg.average_reward: the same training, and the run's averaged reward is the one saved and re-optimised
+    out3 = tmp_path / "bench_average"
+    averaged = [sys.executable, os.path.join(ROOT, "scripts", "benchmark.py"), "--quick", "--retrain", "--seeds", "0",
+                "--algos", "trirl", "--trirl", "average_reward=true", "--out", str(out3)]  # fmt: skip
+    proc = subprocess.run(averaged, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run,) = [json.loads(p.read_text()) for p in (out3 / "runs").glob("pointmaze__trirl__s0__*.json")]
+    source = [r for r in blob["runs"] if r["algo"] == "trirl" and r["seed"] == 0][0]
+    assert run["reoptimised_reward"] == "average" and run["train"]["return"] == source["train"]["return"]
+    (reward_file,) = (out3 / "rewards").glob("pointmaze__trirl__s0__*.pt")
+    assert LearnedReward.load(str(reward_file)).metadata["averaged_iterations"] == run["iterations"]
+
 
 def test_collect_lists_every_run_with_its_settings_and_code(tmp_path) -> None:
     from trirl_isaac.bench import collect

@@ -364,3 +364,27 @@ def test_softplus_approximator_head_fits_the_small_policy_side_values_with_relat
         TrirlCfg.from_dict({"approximator": {"output": "softplus"}})
     with pytest.raises(ConfigError, match="approximator.output must be one of"):
         TrirlCfg.from_dict({"approximator": {"output": "exp"}, "d_transform": "softplus"})
+
+
+def test_reward_average_is_the_mean_of_the_runs_rewards() -> None:
+    from trirl_isaac.algo.reward import RewardAverage
+
+    approx = ApproximatorCfg(hidden_dims=[64, 64], num_steps=400, batch_size=256, learning_rate=3e-3)
+    avg = RewardAverage(_random_disc(), approx, "logit")
+    data = torch.randn(512, 6)
+    values = []
+    for k in range(3):  # three iterations whose rewards are three different single discriminators
+        reward = RewardChain(_random_disc(seed=k + 1), chain_length=1)
+        reward.append(_random_disc(seed=k + 1), 1.0, 0.0)
+        values.append(reward(data))
+        avg.update(reward, data)
+    mean = torch.stack(values).mean(0)
+    assert avg.count == 3
+    err = (avg.chain(data) - mean).pow(2).mean()
+    assert err < 0.05 * mean.var(), (err, mean.var())  # the mean, not the last reward nor the first
+    assert (avg.chain(data) - values[-1]).pow(2).mean() > 4 * err
+    restored = RewardAverage(_random_disc(), approx, "logit")
+    restored.load_state_dict(avg.state_dict())
+    torch.testing.assert_close(restored.chain(data), avg.chain(data))
+    with pytest.raises(ValueError, match="no discriminator snapshot"):
+        avg.update(RewardChain(_random_disc(), chain_length=1), data)

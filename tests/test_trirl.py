@@ -84,6 +84,9 @@ def _rollout(runner: TrirlRunner) -> list:
         ({"method": "gail", "d_transform": "softplus"}, "d_transform='softplus' applies to method 'trirl'"),
         ({"max_ent": "yes"}, "max_ent must be true or false"),
         ({"eps_halving": 0}, "eps_halving must be a number of iterations > 0"),
+        ({"method": "gail", "average_reward": True}, "average_reward needs method 'trirl'"),
+        ({"average_reward": True, "approximator": {"enabled": False}}, "average_reward needs method 'trirl'"),
+        ({"average_reward": "yes"}, "average_reward must be true or false"),
         ({"eps_halving": "soon"}, "eps_halving must be a number of iterations > 0"),
         ({"eps_halving": float("inf")}, "eps_halving must be a number of iterations > 0"),
         ({"method": "amp", "max_ent": True}, "max_ent applies to method 'trirl'"),
@@ -434,16 +437,16 @@ def test_checkpoint_from_another_task_is_rejected(tmp_path) -> None:
         other.load(ckpt)
 
 
-@pytest.mark.parametrize("replay_size", [0, 64])
-def test_resume_continues_bit_identically(tmp_path, replay_size) -> None:
+@pytest.mark.parametrize(("replay_size", "average"), [(0, False), (64, True)])
+def test_resume_continues_bit_identically(tmp_path, replay_size, average) -> None:
     disc = {**SMALL["discriminator"], "replay_size": replay_size}
-    a = _runner(log_dir=str(tmp_path / "a"), seed=5, discriminator=disc)
+    a = _runner(log_dir=str(tmp_path / "a"), seed=5, discriminator=disc, average_reward=average)
     a.learn(2)
     ckpt = sorted(glob.glob(os.path.join(tmp_path / "a", "model_*.pt")))[-1]
     a.learn(3)
     # same task (env seed, expert data); another torch seed: networks, optimisers and RNG come from the checkpoint
     # (and the discriminator's replay of past rollouts, which the next fits draw from)
-    b = _runner(log_dir=str(tmp_path / "b"), seed=5, torch_seed=123, discriminator=disc)
+    b = _runner(log_dir=str(tmp_path / "b"), seed=5, torch_seed=123, discriminator=disc, average_reward=average)
     b.load(ckpt)
     b.learn(3)
     for (name, pa), pb in zip(a.alg.actor.state_dict().items(), b.alg.actor.state_dict().values()):
@@ -453,6 +456,33 @@ def test_resume_continues_bit_identically(tmp_path, replay_size) -> None:
     x = torch.randn(64, 8)
     assert torch.equal(a.alg.reward(x), b.alg.reward(x))
     assert a.alg.reward.chain.etas == b.alg.reward.chain.etas
+    if average:  # the averaged reward (and its own random draws) resumes too
+        assert torch.equal(a.alg.averaged_reward()(x), b.alg.averaged_reward()(x))
+
+
+def test_averaged_reward_leaves_training_unchanged_and_is_saved_beside_the_reward(tmp_path) -> None:
+    a = _runner(log_dir=str(tmp_path), seed=5, average_reward=True)
+    a.learn(3)
+    b = _runner(seed=5)
+    b.learn(3)
+    x = torch.randn(64, 8)
+    assert torch.equal(a.alg.reward(x), b.alg.reward(x))  # the same run, bit for bit
+    for (name, pa), pb in zip(a.alg.actor.state_dict().items(), b.alg.actor.state_dict().values()):
+        assert torch.equal(pa, pb), name
+    assert b.alg.averaged_reward() is None
+    saved = sorted(glob.glob(os.path.join(tmp_path, "reward_average_*.pt")))
+    assert [os.path.basename(p) for p in saved] == ["reward_average_0.pt", "reward_average_2.pt"]
+    average = LearnedReward.load(saved[-1])
+    assert average.metadata["averaged_iterations"] == 3
+    torch.testing.assert_close(average(x), a.alg.averaged_reward()(x))
+    assert not torch.allclose(average(x), a.alg.reward(x))
+    ckpt = sorted(glob.glob(os.path.join(tmp_path, "model_*.pt")))[-1]
+    plain = _runner(seed=5, average_reward=True)
+    blob = torch.load(ckpt, weights_only=False)
+    blob.pop("reward_average")
+    torch.save(blob, tmp_path / "old.pt")
+    with pytest.raises(ValueError, match="holds no averaged reward"):
+        plain.load(str(tmp_path / "old.pt"))
 
 
 @pytest.mark.parametrize("where", ["observation", "discriminator", "actor"])

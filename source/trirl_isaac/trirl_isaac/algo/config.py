@@ -117,6 +117,11 @@ class TrirlCfg:
     """'trpl' (PPO + trust-region projection), 'kl_penalty' (scheduled eta), or 'ppo' (plain; eta = 0)."""
     eps: float = 0.443
     """Reward step size in (0, 1]."""
+    average_reward: bool = False
+    """Also keep the running average of the run's rewards, rbar_n = (1/n) sum_i r_i (``RewardAverage``: one
+    warm-started network with the approximator's settings, its own random draws, so training is unchanged), saved
+    beside every reward file as ``reward_average_<it>.pt``: every discriminator of the run weighs alike in it, where
+    r_i weighs the last ~1 / eps_tr. Needs the approximator; method 'trirl' only."""
     eps_halving: float | None = None
     """A harmonic schedule of the reward step: at iteration i the step is eps * c / (c + i), c = eps_halving (eps
     halves after c iterations); None keeps eps constant. The correction stays the theorem's, eps_i / (1 + eta_i),
@@ -258,7 +263,9 @@ class TrirlCfg:
             )
         if self.method != "trirl" and self.max_ent:
             raise ConfigError(f"trirl_cfg.max_ent applies to method 'trirl'; {self.method!r} has no temperature")
-        for name in ("center_reward", "absorbing_floor", "max_ent"):
+        if self.average_reward and (self.method != "trirl" or not self.approximator.enabled):
+            raise ConfigError("trirl_cfg.average_reward needs method 'trirl' and an enabled approximator")
+        for name in ("center_reward", "absorbing_floor", "max_ent", "average_reward"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"trirl_cfg.{name} must be true or false, got {getattr(self, name)!r}")
 

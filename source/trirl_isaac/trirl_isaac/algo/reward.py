@@ -265,10 +265,20 @@ class RewardChain:
             for snap, step in evicted:
                 d = functional_call(self.template, snap, (data,))
                 target = (1.0 - step) * target + step * fold_term(self.d_transform, d)
+        self._fit_base(target, data, evicted[-1][0])
+
+    def _fit_base(
+        self,
+        target: torch.Tensor,
+        data: torch.Tensor,
+        newest: dict[str, torch.Tensor],
+        generator: torch.Generator | None = None,
+    ) -> None:
+        """Regress a warm-started copy of the approximator onto ``target`` on ``data``; it reads its inputs through
+        the (frozen) normaliser statistics of the snapshot ``newest``. ``generator`` draws the mini-batches."""
+        assert self.base is not None and self.approx_cfg is not None
         new_base = copy.deepcopy(self.base).train()
         norm = new_base[0]
-        # the approximator reads its inputs through the newest evicted snapshot's (frozen) normaliser statistics
-        newest = evicted[-1][0]
         norm.load_state_dict({k[len("normalizer.") :]: v for k, v in newest.items() if k.startswith("normalizer.")})
         opt = torch.optim.Adam(new_base[1].parameters(), lr=self.approx_cfg.learning_rate)
         fit = new_base  # linear head: regress the output itself
@@ -277,7 +287,8 @@ class RewardChain:
             target = inverse_softplus(target)
         with torch.enable_grad():
             for _ in range(self.approx_cfg.num_steps):
-                idx = torch.randint(0, data.shape[0], (min(self.approx_cfg.batch_size, data.shape[0]),))
+                size = (min(self.approx_cfg.batch_size, data.shape[0]),)
+                idx = torch.randint(0, data.shape[0], size, generator=generator, device=data.device)
                 loss = (fit(data[idx]).squeeze(-1) - target[idx]).pow(2).mean()
                 opt.zero_grad()
                 loss.backward()
@@ -346,6 +357,46 @@ def with_absorbing_tail(reward: Any, r: torch.Tensor, absorbing: torch.Tensor, g
         r = torch.where(absorbing, r.clamp(min=float(floor)), r)
     r = r - center
     return torch.where(absorbing, r / (1.0 - gamma), r)
+
+
+class RewardAverage:
+    """The running average of a run's rewards, rbar_n = (1/n) sum_{i<=n} r_i, held by one warm-started network
+    regressed every iteration onto (1 - 1/n) rbar_{n-1} + (1/n) r_n on the rollout and expert rows.
+
+    Each discriminator enters the fold r_i with total weight ~1 over its lifetime (eps_tr sum_j (1 - eps_tr)^j), so
+    rbar weighs every discriminator of the run alike (fictitious play's average), while the policy keeps training on
+    r_i. The reward a user re-optimises after a run that has converged: late discriminators compare a policy that
+    matches the expert with the expert and carry little, and r_i has forgotten the early ones."""
+
+    def __init__(self, template: Discriminator, approximator: ApproximatorCfg, d_transform: str, seed: int = 0) -> None:
+        with torch.random.fork_rng(devices=[]):  # its initial weights never move the training run's random stream
+            torch.manual_seed(seed)
+            self.chain = RewardChain(template, 0, approximator, d_transform)
+        self.count = 0
+        self.generator = torch.Generator().manual_seed(seed)
+        """Its own mini-batch draws: averaging never changes the training run's random stream."""
+
+    @torch.no_grad()
+    def update(self, reward: RewardChain, data: torch.Tensor) -> None:
+        """Fold the current reward ``reward`` (after its correction) into the average on ``data``."""
+        if not reward.snapshots:
+            raise ValueError("the reward to average holds no discriminator snapshot yet")
+        self.count += 1
+        target = reward(data)
+        if self.chain.base_active:
+            target = (1.0 - 1.0 / self.count) * self.chain.base(data).squeeze(-1) + target / self.count
+        generator = self.generator if data.device.type == "cpu" else None
+        self.chain._fit_base(target, data, reward.snapshots[-1], generator)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The network, the count and the draw state."""
+        return {"chain": self.chain.state_dict(), "count": self.count, "generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore from :meth:`state_dict`."""
+        self.chain.load_state_dict(state["chain"])
+        self.count = int(state["count"])
+        self.generator.set_state(state["generator"])
 
 
 class LearnedReward:

@@ -114,6 +114,10 @@ class TrirlRunner(OnPolicyRunner):
         base = os.path.basename(path)
         reward_name = base.replace("model_", "reward_", 1) if base.startswith("model_") else f"reward_{base}"
         self.alg.reward.save(os.path.join(os.path.dirname(os.path.abspath(path)), reward_name))
+        average = self.alg.averaged_reward()
+        if average is not None:
+            name = reward_name.replace("reward_", "reward_average_", 1)
+            average.save(os.path.join(os.path.dirname(os.path.abspath(path)), name))
         self.logger.save_model(path, self.current_learning_iteration)
 
     def load(

@@ -32,7 +32,7 @@ from trirl_isaac.algo.config import ConfigError, TrirlCfg
 from trirl_isaac.algo.discriminator import Discriminator, DiscriminatorTrainer
 from trirl_isaac.algo.distributed import broadcast_module, reduce_scalar
 from trirl_isaac.algo.expert import ExpertBuffer, ExpertSampler, env_part
-from trirl_isaac.algo.reward import LearnedReward, RewardChain, fold_term, transform
+from trirl_isaac.algo.reward import LearnedReward, RewardAverage, RewardChain, fold_term, transform
 from trirl_isaac.algo.trust_region import (
     gaussian_kl,
     has_std_parameter,
@@ -106,6 +106,9 @@ class TRIRL(PPO):
             cfg.d_transform,
         )
         self.reward = LearnedReward(chain, cfg.method, cfg.beta)
+        self.reward_average = (
+            RewardAverage(self.discriminator, cfg.approximator, cfg.d_transform) if cfg.average_reward else None
+        )
         if cfg.max_ent:  # the theory's temperature: entropy weighs 1 / beta in policy units
             if self.entropy_coef != 0.0:
                 raise ConfigError(
@@ -308,6 +311,8 @@ class TRIRL(PPO):
             eps_tr = eps / (1.0 + eta)
             data = torch.cat([self._x, self.expert.sample(self._x.shape[0])], dim=0)
             self.reward.chain.append(self.discriminator, eps_tr, eta, data=data, remember=self._x)
+            if self.reward_average is not None:
+                self.reward_average.update(self.reward.chain, data)
         else:
             eps_tr = 1.0
             self.reward.chain.append(self.discriminator, 1.0, 0.0)
@@ -518,6 +523,13 @@ class TRIRL(PPO):
             out["dual_estimate"] = out["dual_estimate_next"]
         return out
 
+    def averaged_reward(self) -> LearnedReward | None:
+        """The run's averaged reward (``trirl_cfg.average_reward``) as a reward file's content, else None."""
+        if self.reward_average is None:
+            return None
+        meta = {**self.reward.metadata, "averaged_iterations": self.reward_average.count}
+        return LearnedReward(self.reward_average.chain, self.reward.method, self.reward.beta, meta)
+
     # ---------------------------------------------------------------- checkpoints
     def save(self) -> dict:
         """PPO's state plus discriminator, its optimiser, the learned reward and the iteration counter."""
@@ -527,6 +539,8 @@ class TRIRL(PPO):
         if self.disc_trainer.replay is not None:
             saved["discriminator_replay"] = self.disc_trainer.replay.state_dict()
         saved["learned_reward"] = self.reward.state_dict()
+        if self.reward_average is not None:
+            saved["reward_average"] = self.reward_average.state_dict()
         saved["trirl_iteration"] = self.iteration
         saved["dual_expert"] = self._dual_expert_x
         saved["trirl_cfg"] = self.trirl_cfg.to_dict()
@@ -549,6 +563,10 @@ class TRIRL(PPO):
             if self.disc_trainer.replay is not None and "discriminator_replay" in loaded_dict:
                 self.disc_trainer.replay.load_state_dict(loaded_dict["discriminator_replay"])
             self.reward.chain.load_state_dict(loaded_dict["learned_reward"]["chain"])
+            if self.reward_average is not None:
+                if "reward_average" not in loaded_dict:
+                    raise ValueError("trirl_cfg.average_reward is on but the checkpoint holds no averaged reward")
+                self.reward_average.load_state_dict(loaded_dict["reward_average"])
             self.iteration = int(loaded_dict["trirl_iteration"])
             dual_x = loaded_dict.get("dual_expert")
             self._dual_expert_x = dual_x[0] if isinstance(dual_x, tuple) else dual_x  # older files: (x, r)

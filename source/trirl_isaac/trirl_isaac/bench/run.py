@@ -225,6 +225,9 @@ def run_one(
     out["env_steps"] = iterations * batch
     out["history"] = runner.history
     reward = runner.alg.reward
+    if algo == "trirl" and runner.alg.averaged_reward() is not None:  # trirl_cfg.average_reward: the run's average
+        reward = runner.alg.averaged_reward()
+        out["reoptimised_reward"] = "average"
     if reward_path:
         reward.save(reward_path)
     getattr(env, "close", lambda: None)()
