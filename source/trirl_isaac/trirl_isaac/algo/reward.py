@@ -288,7 +288,7 @@ class RewardChain:
         with torch.enable_grad():
             for _ in range(self.approx_cfg.num_steps):
                 size = (min(self.approx_cfg.batch_size, data.shape[0]),)
-                idx = torch.randint(0, data.shape[0], size, generator=generator, device=data.device)
+                idx = torch.randint(0, data.shape[0], size, generator=generator)  # CPU draws on every device
                 loss = (fit(data[idx]).squeeze(-1) - target[idx]).pow(2).mean()
                 opt.zero_grad()
                 loss.backward()
@@ -385,8 +385,7 @@ class RewardAverage:
         target = reward(data)
         if self.chain.base_active:
             target = (1.0 - 1.0 / self.count) * self.chain.base(data).squeeze(-1) + target / self.count
-        generator = self.generator if data.device.type == "cpu" else None
-        self.chain._fit_base(target, data, reward.snapshots[-1], generator)
+        self.chain._fit_base(target, data, reward.snapshots[-1], self.generator)
 
     def state_dict(self) -> dict[str, Any]:
         """The network, the count and the draw state."""
