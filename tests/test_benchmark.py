@@ -620,6 +620,34 @@ def test_collect_lists_every_run_with_its_settings_and_code(tmp_path) -> None:
     text = collect.table(collect.collect(str(tmp_path)))
     assert "| pointmaze | trirl | `eps=0.1 @ 0.1M` | aaa | 0,1 | 0.75 (1.00, 0.50) |" in text
     assert "| pointmaze | trirl | `defaults @ 0.1M` | bbb | 0 | 0.20 |" in text
+    history = [{"eps_tr": 1.0 / (j + 1)} for j in range(4)]  # a reward that averages its 4 discriminators
+    extra = runs[2] | {"seed": 3, "overrides": ["x=1"], "history": history}
+    (tmp_path / "runs" / "r3.json").write_text(json.dumps(extra))
+    text = collect.table(collect.collect(str(tmp_path)))
+    assert "| pointmaze | trirl | `x=1 @ 0.1M` | bbb | 3 | 0.20 | - | nan | 4; 0.50 |" in text
+
+
+def test_fold_weights_of_a_constant_and_of_a_harmonic_reward_step() -> None:
+    """A constant step e remembers the last ~1 / e discriminators (n_eff = (2 - e) / e); the step 1 / j averages
+    all n alike (fictitious play); a bad step is named."""
+    from trirl_isaac.bench.memory import fold_weights, reward_memory, run_memory
+
+    w, w0 = fold_weights([0.1] * 200)
+    assert np.allclose(w, 0.1 * 0.9 ** np.arange(199, -1, -1)) and w0 == pytest.approx(0.9**200)
+    assert w.sum() + w0 == pytest.approx(1.0)
+    mem = reward_memory([0.1] * 200)
+    assert mem["n_eff"] == pytest.approx(19.0, rel=1e-6) and mem["first_half"] < 1e-4
+    assert mem["last_tenth"] == pytest.approx(1 - 0.9**20)
+    w, w0 = fold_weights([1.0 / (j + 1) for j in range(50)])
+    assert np.allclose(w, 1.0 / 50) and w0 == 0.0
+    mem = reward_memory([1.0 / (j + 1) for j in range(50)])
+    assert mem["n_eff"] == pytest.approx(50.0) and mem["first_half"] == pytest.approx(0.5)
+    run = {"algo": "trirl", "history": [{"eps_tr": 0.5}, {"eps_tr": 0.5}]}
+    assert run_memory(run)["initial"] == pytest.approx(0.25)
+    assert run_memory(run | {"algo": "gail"}) is None and run_memory({"algo": "trirl"}) is None
+    for bad in ([0.1, 1.5], [float("nan")], [[0.1]]):
+        with pytest.raises(ValueError, match="eps_tr"):
+            fold_weights(bad)
 
 
 def test_final_table_picks_one_setting_per_row_and_checks_targets(tmp_path) -> None:

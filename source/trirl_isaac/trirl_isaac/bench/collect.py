@@ -5,6 +5,8 @@
 The benchmark's own report (results.md) summarises the runs of one setting on the current code; sweeps and
 ablations leave runs of many settings, and of earlier code, in the same folder. This lists each (task, method,
 settings) with the per-seed scores, so a reader sees exactly which code and which overrides made which number.
+For TRIRL runs the last column is the final reward's memory (``bench.memory``): how many discriminators its fold
+effectively averages (n_eff) and the weight of the first half of the run's.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from trirl_isaac.bench.memory import run_memory
 from trirl_isaac.bench.settings import TRIRL_ONLY_KEYS
 
 SETTINGS = ("train", "retrain")
@@ -51,6 +54,7 @@ def table(runs: list[dict]) -> str:
     transfer_keys = sorted({k for r in runs for k in r if k.startswith("transfer:")})
     cols = [*SETTINGS, *transfer_keys]
     head = ["task", "method", "settings", "code", "seeds", *(c.replace("transfer:", "") for c in cols), "min/run"]
+    head.append("memory: n_eff; first half")
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for (task, algo, settings, code), rs in sorted(groups.items()):
         cells = []
@@ -64,8 +68,14 @@ def table(runs: list[dict]) -> str:
                 cells.append(f"{np.mean(vals):.2f} ({', '.join(f'{v:.2f}' for v in vals)})")
         seeds = ",".join(str(r["seed"]) for r in rs)
         minutes = np.mean([r.get("wall_s", float("nan")) for r in rs]) / 60
+        mem = [m for m in map(run_memory, rs) if m is not None]
+        memory = "-"
+        if mem:
+            memory = f"{np.mean([m['n_eff'] for m in mem]):.0f}; {np.mean([m['first_half'] for m in mem]):.2f}"
         lines.append(
-            f"| {task} | {algo} | `{settings}` | {code} | {seeds} | " + " | ".join(cells) + f" | {minutes:.0f} |"
+            f"| {task} | {algo} | `{settings}` | {code} | {seeds} | "
+            + " | ".join(cells)
+            + f" | {minutes:.0f} | {memory} |"
         )
     return "\n".join(lines) + "\n"
 
