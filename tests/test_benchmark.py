@@ -650,6 +650,28 @@ def test_fold_weights_of_a_constant_and_of_a_harmonic_reward_step() -> None:
             fold_weights(bad)
 
 
+def test_memory_cli_draws_the_weights_and_names_bad_input(tmp_path, capsys) -> None:
+    from trirl_isaac.bench import memory
+
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps({"algo": "trirl", "history": [{"eps_tr": 1.0 / (j + 1)} for j in range(8)]}))
+    out = tmp_path / "memory.png"
+    memory.main([f"uniform={run}", "--out", str(out)])
+    assert out.stat().st_size > 1000 and "uniform: n_eff 8" in capsys.readouterr().out
+    before = out.read_bytes()
+    with pytest.raises(SystemExit, match="exists"):
+        memory.main([f"uniform={run}", "--out", str(out)])
+    assert out.read_bytes() == before  # nothing already saved is lost
+    gail = tmp_path / "gail.json"
+    gail.write_text(json.dumps({"algo": "gail", "history": [{"disc_loss": 0.5}]}))
+    with pytest.raises(SystemExit, match="not a TRIRL run"):
+        memory.main([f"g={gail}"])
+    with pytest.raises(SystemExit, match="no run file"):
+        memory.main([f"x={tmp_path / 'missing.json'}"])
+    with pytest.raises(SystemExit, match="LABEL=RUN.json"):
+        memory.main([str(run)])
+
+
 def test_final_table_picks_one_setting_per_row_and_checks_targets(tmp_path) -> None:
     from trirl_isaac.bench import table
 

@@ -52,3 +52,65 @@ def run_memory(run: dict[str, Any]) -> dict[str, float] | None:
     if run.get("algo") != "trirl" or not history or any("eps_tr" not in h for h in history):
         return None
     return reward_memory([h["eps_tr"] for h in history])
+
+
+def plot_memory(runs: dict[str, dict[str, Any]], out: str) -> None:
+    """One panel: the final reward's weight on each iteration's discriminator (log scale, against the run's
+    fraction of iterations) for each labelled run file; a new PNG at ``out``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.0, 3.6))
+    for label, run in runs.items():
+        mem = run_memory(run)
+        if mem is None:
+            raise ValueError(f"{label}: not a TRIRL run with eps_tr logged per iteration")
+        w, _ = fold_weights([h["eps_tr"] for h in run["history"]])
+        x = (np.arange(w.size) + 1) / w.size
+        ax.semilogy(
+            x, np.maximum(w, 1e-12), label=f"{label} (n_eff {mem['n_eff']:.0f}, first half {mem['first_half']:.2f})"
+        )
+    ax.set_xlabel("iteration of the discriminator / iterations of the run")
+    ax.set_ylabel("weight in the final reward")
+    ax.set_ylim(1e-8, 1.0)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print each run's reward memory and (with ``--out``) draw the weights in a new PNG."""
+    import argparse
+    import json
+    import os
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("runs", nargs="+", help="LABEL=RUN.json (a benchmark run file of TRIRL)")
+    p.add_argument("--out", default=None, help="a new PNG of the weights per iteration")
+    a = p.parse_args(argv)
+    if a.out and os.path.exists(a.out):
+        raise SystemExit(f"--out {a.out} exists; choose a new file")
+    runs = {}
+    for item in a.runs:
+        label, sep, path = item.rpartition("=")
+        if not sep or not label:
+            raise SystemExit(f"expected LABEL=RUN.json, got {item!r}")
+        if not os.path.isfile(path):
+            raise SystemExit(f"{label}: no run file {path}")
+        with open(path) as f:
+            runs[label] = json.load(f)
+        mem = run_memory(runs[label])
+        if mem is None:
+            raise SystemExit(f"{label}: {path} is not a TRIRL run with eps_tr logged per iteration")
+        print(f"{label}: " + ", ".join(f"{k} {v:.3g}" for k, v in mem.items()))
+    if a.out:
+        plot_memory(runs, a.out)
+        print(f"wrote {a.out}")
+
+
+if __name__ == "__main__":
+    main()
