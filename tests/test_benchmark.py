@@ -417,6 +417,8 @@ def test_saved_runs_are_reused_only_when_the_settings_they_read_and_the_code_are
     new = json.loads(json.dumps(old))
     new["agent"]["algorithm"]["trirl_cfg"]["trust_region"]["mean_bound"] *= 0.5
     new["agent"]["algorithm"]["trirl_cfg"]["eps"] = 0.25
+    new["agent"]["algorithm"]["trirl_cfg"]["eps_halving"] = 10.0
+    new["agent"]["algorithm"]["trirl_cfg"]["average_reward"] = True
     assert b.settings_used(old, "gail") == b.settings_used(new, "gail")  # plain-PPO baselines never read them
     assert b.settings_used(old, "trirl") != b.settings_used(new, "trirl")
     assert bench_run.run_key(old, "gail", "abc") == bench_run.run_key(new, "gail", "abc")

@@ -58,8 +58,17 @@ AGENT: dict[str, Any] = {
 }
 QUICK = {"num_envs": 4, "num_steps_per_env": 32, "iterations": 3, "chain_length": 2, "disc_epochs": 2}
 
-TRIRL_ONLY_KEYS = ("eps", "chain_length", "trust_region", "approximator", "policy_update")
-"""trirl_cfg entries the baselines never read (their policy step is plain PPO on the latest D)."""
+TRIRL_ONLY_KEYS = (
+    "eps",
+    "chain_length",
+    "trust_region",
+    "approximator",
+    "policy_update",
+    "eps_halving",
+    "average_reward",
+)
+"""trirl_cfg entries the baselines never read (their policy step is plain PPO on the latest D, their reward D itself).
+A key joins this list only if no saved baseline run has it in its budget (the list decides their cache keys)."""
 
 
 def with_overrides(items: list[str], trirl: dict[str, Any] | None = None) -> dict[str, Any]:
