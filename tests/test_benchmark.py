@@ -632,7 +632,7 @@ def test_collect_lists_every_run_with_its_settings_and_code(tmp_path) -> None:
 def test_fold_weights_of_a_constant_and_of_a_harmonic_reward_step() -> None:
     """A constant step e remembers the last ~1 / e discriminators (n_eff = (2 - e) / e); the step 1 / j averages
     all n alike (fictitious play); a bad step is named."""
-    from trirl_isaac.bench.memory import fold_weights, reward_memory, run_memory
+    from trirl_isaac.bench.memory import average_weights, fold_weights, reward_memory, run_memory
 
     w, w0 = fold_weights([0.1] * 200)
     assert np.allclose(w, 0.1 * 0.9 ** np.arange(199, -1, -1)) and w0 == pytest.approx(0.9**200)
@@ -644,6 +644,12 @@ def test_fold_weights_of_a_constant_and_of_a_harmonic_reward_step() -> None:
     assert np.allclose(w, 1.0 / 50) and w0 == 0.0
     mem = reward_memory([1.0 / (j + 1) for j in range(50)])
     assert mem["n_eff"] == pytest.approx(50.0) and mem["first_half"] == pytest.approx(0.5)
+    w, w0 = average_weights([1.0] * 4)  # each r_i is D_i alone: their mean weighs every D_i 1/4
+    assert np.allclose(w, 0.25) and w0 == 0.0
+    w, w0 = average_weights([0.5, 0.5])  # (r_1 + r_2) / 2 = ((r0 + D1) / 2 + (r0 + D1) / 4 + D2 / 2) / 2
+    assert np.allclose(w, [0.375, 0.25]) and w0 == pytest.approx(0.375)
+    averaged = {"algo": "trirl", "reoptimised_reward": "average", "history": [{"eps_tr": 1.0}] * 4}
+    assert run_memory(averaged)["n_eff"] == pytest.approx(4.0)
     run = {"algo": "trirl", "history": [{"eps_tr": 0.5}, {"eps_tr": 0.5}]}
     assert run_memory(run)["initial"] == pytest.approx(0.25)
     assert run_memory(run | {"algo": "gail"}) is None and run_memory({"algo": "trirl"}) is None

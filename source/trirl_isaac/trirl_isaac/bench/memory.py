@@ -29,11 +29,26 @@ def fold_weights(eps_tr: Sequence[float]) -> tuple[np.ndarray, float]:
     return e * later, float(keep[0]) if e.size else 1.0
 
 
-def reward_memory(eps_tr: Sequence[float]) -> dict[str, float]:
+def average_weights(eps_tr: Sequence[float]) -> tuple[np.ndarray, float]:
+    """(w, w0) of the running mean of the run's rewards, (1/n) sum_i r_i (``average_reward``): the mean over i of
+    r_i's fold weights, D_j weighing 0 in every r_i with i < j."""
+    e = np.asarray(eps_tr, dtype=float)
+    fold_weights(e)  # validates
+    n = e.size
+    w, w0 = np.zeros(n), 0.0
+    for i in range(1, n + 1):
+        wi, w0i = fold_weights(e[:i])
+        w[:i] += wi / n
+        w0 += w0i / n
+    return w, w0
+
+
+def reward_memory(eps_tr: Sequence[float], average: bool = False) -> dict[str, float]:
     """Summary of :func:`fold_weights`: ``n_eff`` = (sum w)^2 / sum w^2, the number of discriminators the reward
     effectively averages (n for a uniform average, ~(2 - e) / e for a constant step e); ``first_half``, the weight
-    of the first half of the run's discriminators; ``last_tenth``, of its last tenth; ``initial``, of r_0."""
-    w, w0 = fold_weights(eps_tr)
+    of the first half of the run's discriminators; ``last_tenth``, of its last tenth; ``initial``, of r_0. With
+    ``average`` the summary is of :func:`average_weights` (the reward ``average_reward`` saves)."""
+    w, w0 = (average_weights if average else fold_weights)(eps_tr)
     n = w.size
     if n == 0 or w.sum() == 0.0:
         return {"n_eff": 0.0, "first_half": 0.0, "last_tenth": 0.0, "initial": w0}
@@ -46,12 +61,13 @@ def reward_memory(eps_tr: Sequence[float]) -> dict[str, float]:
 
 
 def run_memory(run: dict[str, Any]) -> dict[str, float] | None:
-    """:func:`reward_memory` of a benchmark run file's training history (None when it logged no ``eps_tr``,
-    e.g. a baseline, whose reward is its latest discriminator)."""
+    """:func:`reward_memory` of the reward a benchmark run re-optimised (the averaged one when its file says
+    ``reoptimised_reward: average``), from its training history (None when it logged no ``eps_tr``, e.g. a
+    baseline, whose reward is its latest discriminator)."""
     history = run.get("history") or []
     if run.get("algo") != "trirl" or not history or any("eps_tr" not in h for h in history):
         return None
-    return reward_memory([h["eps_tr"] for h in history])
+    return reward_memory([h["eps_tr"] for h in history], average=run.get("reoptimised_reward") == "average")
 
 
 def plot_memory(runs: dict[str, dict[str, Any]], out: str) -> None:
@@ -67,7 +83,8 @@ def plot_memory(runs: dict[str, dict[str, Any]], out: str) -> None:
         mem = run_memory(run)
         if mem is None:
             raise ValueError(f"{label}: not a TRIRL run with eps_tr logged per iteration")
-        w, _ = fold_weights([h["eps_tr"] for h in run["history"]])
+        eps_tr = [h["eps_tr"] for h in run["history"]]
+        w, _ = (average_weights if run.get("reoptimised_reward") == "average" else fold_weights)(eps_tr)
         x = (np.arange(w.size) + 1) / w.size
         ax.semilogy(
             x, np.maximum(w, 1e-12), label=f"{label} (n_eff {mem['n_eff']:.0f}, first half {mem['first_half']:.2f})"
