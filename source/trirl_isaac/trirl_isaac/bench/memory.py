@@ -43,12 +43,11 @@ def average_weights(eps_tr: Sequence[float]) -> tuple[np.ndarray, float]:
     return w, w0
 
 
-def reward_memory(eps_tr: Sequence[float], average: bool = False) -> dict[str, float]:
-    """Summary of :func:`fold_weights`: ``n_eff`` = (sum w)^2 / sum w^2, the number of discriminators the reward
-    effectively averages (n for a uniform average, ~(2 - e) / e for a constant step e); ``first_half``, the weight
-    of the first half of the run's discriminators; ``last_tenth``, of its last tenth; ``initial``, of r_0. With
-    ``average`` the summary is of :func:`average_weights` (the reward ``average_reward`` saves)."""
-    w, w0 = (average_weights if average else fold_weights)(eps_tr)
+def memory_of(w: np.ndarray, w0: float) -> dict[str, float]:
+    """Summary of weights ``w`` (oldest first) and ``w0`` (on r_0): ``n_eff`` = (sum w)^2 / sum w^2, the number of
+    discriminators the reward effectively averages (n for a uniform average, ~(2 - e) / e for a constant step e);
+    ``first_half``, the weight of the first half of the run's discriminators; ``last_tenth``, of its last tenth;
+    ``initial``, of r_0."""
     n = w.size
     if n == 0 or w.sum() == 0.0:
         return {"n_eff": 0.0, "first_half": 0.0, "last_tenth": 0.0, "initial": w0}
@@ -60,14 +59,27 @@ def reward_memory(eps_tr: Sequence[float], average: bool = False) -> dict[str, f
     }
 
 
-def run_memory(run: dict[str, Any]) -> dict[str, float] | None:
-    """:func:`reward_memory` of the reward a benchmark run re-optimised (the averaged one when its file says
-    ``reoptimised_reward: average``), from its training history (None when it logged no ``eps_tr``, e.g. a
+def reward_memory(eps_tr: Sequence[float], average: bool = False) -> dict[str, float]:
+    """:func:`memory_of` the fold's weights, or with ``average`` of :func:`average_weights` (the reward
+    ``average_reward`` saves)."""
+    return memory_of(*(average_weights if average else fold_weights)(eps_tr))
+
+
+def run_weights(run: dict[str, Any]) -> tuple[np.ndarray, float] | None:
+    """The weights of the reward a benchmark run re-optimised (the averaged one when its file says
+    ``reoptimised_reward: average``), from its training history; None when it logged no ``eps_tr`` (e.g. a
     baseline, whose reward is its latest discriminator)."""
     history = run.get("history") or []
     if run.get("algo") != "trirl" or not history or any("eps_tr" not in h for h in history):
         return None
-    return reward_memory([h["eps_tr"] for h in history], average=run.get("reoptimised_reward") == "average")
+    eps_tr = [h["eps_tr"] for h in history]
+    return (average_weights if run.get("reoptimised_reward") == "average" else fold_weights)(eps_tr)
+
+
+def run_memory(run: dict[str, Any]) -> dict[str, float] | None:
+    """:func:`memory_of` :func:`run_weights` (None when the run has none)."""
+    weights = run_weights(run)
+    return None if weights is None else memory_of(*weights)
 
 
 def plot_memory(runs: dict[str, dict[str, Any]], out: str) -> None:
@@ -80,11 +92,10 @@ def plot_memory(runs: dict[str, dict[str, Any]], out: str) -> None:
 
     fig, ax = plt.subplots(figsize=(7.0, 3.6))
     for label, run in runs.items():
-        mem = run_memory(run)
-        if mem is None:
+        weights = run_weights(run)
+        if weights is None:
             raise ValueError(f"{label}: not a TRIRL run with eps_tr logged per iteration")
-        eps_tr = [h["eps_tr"] for h in run["history"]]
-        w, _ = (average_weights if run.get("reoptimised_reward") == "average" else fold_weights)(eps_tr)
+        w, mem = weights[0], memory_of(*weights)
         x = (np.arange(w.size) + 1) / w.size
         ax.semilogy(
             x, np.maximum(w, 1e-12), label=f"{label} (n_eff {mem['n_eff']:.0f}, first half {mem['first_half']:.2f})"
