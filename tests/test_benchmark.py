@@ -715,7 +715,11 @@ def test_final_table_picks_one_setting_per_row_and_checks_targets(tmp_path) -> N
     # pooled reuse: IQM of {0.5..0.9, 0.2 x 5} = 0.40 against GAIL's {0.1 x 5, 0.0 x 5} = 0.05
     assert "| TRIRL | 1.10 (1.10 vs GAIL 1.00) | 8.00 (0.40 vs GAIL 0.05) |" in text
     ns = table.argparse.Namespace(
-        folder=str(tmp_path), code="aaa", steps={"pointmaze": 100000}, seeds=[0, 1, 2, 3, 4], absorbing_tail="bootstrap"
+        folders=[str(tmp_path)],
+        code=["aaa"],
+        steps={"pointmaze": 100000},
+        seeds=[0, 1, 2, 3, 4],
+        absorbing_tail="bootstrap",
     )
     _, data = table.build([("GAIL", "gail", [])], table.collect(str(tmp_path)), ns)
     assert data["rows"]["GAIL"]["scores"]["retrain"]["pointmaze"] == [0.1] * 5
@@ -728,3 +732,36 @@ def test_final_table_picks_one_setting_per_row_and_checks_targets(tmp_path) -> N
         table.main([*argv[:5], "--row", "AMP", "amp"])
     with pytest.raises(SystemExit, match="TASK=STEPS"):
         table.main([str(tmp_path), "--code", "aaa", "--steps", "pointmaze", "--row", "X", "trirl"])
+
+
+def test_final_table_pools_folders_and_code_versions_and_checks_the_tail_only_where_it_acts(tmp_path) -> None:
+    from trirl_isaac.bench import table
+
+    def run(task, algo, seed, code, tail, train):
+        return {"task": task, "algo": algo, "seed": seed, "overrides": [], "code": {"source_sha1": code},
+                "budget": {"steps": 1000, "env": {"absorbing_tail": tail}},
+                "train": {"normalised": train, "curve": [[1, train, 0]]}}  # fmt: skip
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder in (old, new):
+        (folder / "runs").mkdir(parents=True)
+    for s in range(5):  # HalfCheetah never terminates: its bootstrap-tail runs of an older code count
+        (old / "runs" / f"hc{s}.json").write_text(json.dumps(run("halfcheetah", "gail", s, "aaa", "bootstrap", 0.5)))
+        (old / "runs" / f"hop{s}.json").write_text(json.dumps(run("hopper", "gail", s, "aaa", "bootstrap", 9.0)))
+        (new / "runs" / f"hop{s}.json").write_text(json.dumps(run("hopper", "gail", s, "bbb", "closed_form", 1.0)))
+    out = tmp_path / "final.md"
+    argv = [str(old), str(new), "--steps", "halfcheetah=1000", "hopper=1000", "--absorbing_tail", "closed_form",
+            "--row", "GAIL", "gail", "--out", str(out)]  # fmt: skip
+    table.main([*argv, "--code", "aaa", "bbb"])
+    text = out.read_text()
+    # Hopper terminates: only the closed-form runs; HalfCheetah: the older code's runs of either tail
+    assert "| GAIL | 0.50 [0.50, 0.50] | 1.00 [1.00, 1.00] |" in text
+    assert "code aaa / bbb" in text
+    table.main([*argv, "--code", "bbb"])  # one code: HalfCheetah has no run of it, so no column
+    assert "| method | hopper | IQM |" in out.read_text() and "halfcheetah 1,000" in out.read_text()
+    # the same seed in two pooled folders under one setting: a named error that names both files
+    (new / "runs" / "hc0.json").write_text(json.dumps(run("halfcheetah", "gail", 0, "bbb", "closed_form", 0.7)))
+    with pytest.raises(SystemExit, match=r"seed 0: two runs match .*old/runs/hc0.json.*new/runs/hc0.json"):
+        table.main([*argv, "--code", "aaa", "bbb"])
+    with pytest.raises(SystemExit, match="no runs/ folder"):
+        table.main([str(tmp_path / "missing"), *argv[2:], "--code", "aaa"])

@@ -6,12 +6,13 @@
         --row GAIL gail --row AIRL airl --row AMP amp --row control ppo_true --out docs/benchmark/v3/final.md
 
 A benchmark folder holds runs of many settings and code versions (``collect`` lists them all); the benchmark's own
-``results.md`` summarises one setting. This picks one setting per row (method + its overrides, on one code hash,
-at each task's budget) and reports, per phase (train, retrain, transfer), the mean over seeds with a Student-t
-interval per task and the IQM over every (task, seed) score with rliable's stratified-bootstrap interval; then
-retrain and transfer pooled (each (phase, task) a stratum), each TRIRL row against the issue's targets, and the
-ratios the issue asks for (TRIRL's train IQM against the best baseline's; its retrain+transfer IQM against twice
-the best baseline's). A row whose runs do not all exist is reported with the seeds it has (n per cell).
+``results.md`` summarises one setting. This picks one setting per row (method + its overrides, on the given code
+hash(es), at each task's budget; several folders are pooled) and reports, per phase (train, retrain, transfer), the
+mean over seeds with a Student-t interval per task and the IQM over every (task, seed) score with rliable's
+stratified-bootstrap interval; then retrain and transfer pooled (each (phase, task) a stratum), each TRIRL row
+against the issue's targets, and the ratios the issue asks for (TRIRL's train IQM against the best baseline's; its
+retrain+transfer IQM against twice the best baseline's). A row whose runs do not all exist is reported with the
+seeds it has (n per cell).
 """
 
 from __future__ import annotations
@@ -50,22 +51,39 @@ def _own_overrides(algo: str, overrides: list[str]) -> list[str]:
     return sorted(o for o in overrides if o.split("=")[0].split(".")[0] not in TRIRL_ONLY_KEYS)
 
 
+def _tail_matters(task: str) -> bool:
+    """Whether the absorbing tail changes a run of ``task``: only tasks with terminations reach an absorbing state
+    (``GymMujocoVecEnv`` reads the tail nowhere else), so elsewhere runs of either tail are the same run."""
+    from trirl_isaac.envs.gym_mujoco import task_spec
+
+    return task_spec(task).absorbing
+
+
 def select(
-    runs: list[dict], algo: str, overrides: list[str], code: str, steps: dict[str, int], seeds: list[int], tail: str
+    runs: list[dict],
+    algo: str,
+    overrides: list[str],
+    code: str | list[str],
+    steps: dict[str, int],
+    seeds: list[int],
+    tail: str,
 ) -> dict[str, list[dict]]:
-    """Per task, the runs of one setting (sorted by seed); two runs of one seed are a named error."""
+    """Per task, the runs of one setting (sorted by seed) on any of the ``code`` hashes; two runs of one seed are a
+    named error. The absorbing tail must match only on tasks with terminations (see :func:`_tail_matters`)."""
     want = _own_overrides(algo, overrides)
+    codes = [code] if isinstance(code, str) else list(code)
     out: dict[str, list[dict]] = {}
     for task, budget in steps.items():
         mine: dict[int, dict] = {}
+        check_tail = _tail_matters(task)
         for r in runs:
             if (
                 r.get("task") != task
                 or r.get("algo") != algo
                 or r.get("seed") not in seeds
-                or r.get("code", {}).get("source_sha1") != code
+                or r.get("code", {}).get("source_sha1") not in codes
                 or r.get("budget", {}).get("steps") != budget
-                or r.get("budget", {}).get("env", {}).get("absorbing_tail", tail) != tail
+                or (check_tail and r.get("budget", {}).get("env", {}).get("absorbing_tail", tail) != tail)
                 or _own_overrides(algo, r.get("overrides") or []) != want
             ):
                 continue
@@ -181,19 +199,20 @@ def build(rows: list[tuple[str, str, list[str]]], runs: list[dict], args: Any) -
         picked = select(runs, algo, overrides, args.code, args.steps, args.seeds, args.absorbing_tail)
         if not any(picked.values()):
             raise SystemExit(
-                f"row {label!r} ({algo} {' '.join(overrides) or 'defaults'}): no run in {args.folder} on code "
-                f"{args.code} at {args.steps}"
+                f"row {label!r} ({algo} {' '.join(overrides) or 'defaults'}): no run in {' '.join(args.folders)} on "
+                f"code {' / '.join(args.code)} at {args.steps}"
             )
         data[label] = {"algo": algo, "overrides": overrides, "scores": scores(picked), "curves": curves(picked),
                        "seeds": {t: [r["seed"] for r in rs] for t, rs in picked.items()}}  # fmt: skip
     cells = {p: sorted({c for d in data.values() for c in d["scores"][p]}) for p in PHASES}
     lines = [
-        f"# Final table: {args.folder} (code {args.code})",
+        f"# Final table: {', '.join(args.folders)} (code {' / '.join(args.code)})",
         "",
         "Budgets (env steps per run): " + ", ".join(f"{t} {s:,}" for t, s in args.steps.items())
-        + f"; seeds {args.seeds}; absorbing tail: {args.absorbing_tail}. Cells: mean over seeds [95% Student-t "
-        "interval] (n when not 5); IQM: interquartile mean over every (task, seed) score [95% stratified-bootstrap "
-        "interval, rliable]. Made by `python -m trirl_isaac.bench.table` (see its docstring for the command).",
+        + f"; seeds {args.seeds}; absorbing tail (tasks with terminations): {args.absorbing_tail}. Cells: mean "
+        "over seeds [95% Student-t interval] (n when not 5); IQM: interquartile mean over every (task, seed) score "
+        "[95% stratified-bootstrap interval, rliable]. Made by `python -m trirl_isaac.bench.table` (see its "
+        "docstring for the command).",
         "",
     ]  # fmt: skip
     summary: dict[str, Any] = {}
@@ -269,8 +288,10 @@ def parse_steps(items: list[str]) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("folder")
-    p.add_argument("--code", required=True, help="the code hash (source_sha1) every run must carry")
+    p.add_argument("folders", nargs="+", metavar="folder", help="benchmark output folders; their runs are pooled")
+    p.add_argument("--code", nargs="+", required=True,
+                   help="the code hash (source_sha1) a run must carry; several: runs of any of them (for code versions "
+                        "whose runs of a setting are bit-identical, as shown by rerunning one)")  # fmt: skip
     p.add_argument("--steps", nargs="+", required=True, help="TASK=STEPS: the tasks and each one's budget")
     p.add_argument("--row", nargs="+", action="append", required=True, metavar="LABEL ALGO [OVERRIDE ...]",
                    help="one row: its label, the method, and the --trirl overrides of its runs")  # fmt: skip
@@ -285,9 +306,12 @@ def main(argv: list[str] | None = None) -> None:
         if len(spec) < 2:
             raise SystemExit(f"--row {spec}: expected LABEL ALGO [OVERRIDE ...]")
         rows.append((spec[0], spec[1], spec[2:]))
-    if not os.path.isdir(os.path.join(args.folder, "runs")):
-        raise SystemExit(f"{args.folder}: no runs/ folder (not a benchmark output folder)")
-    text, data = build(rows, collect(args.folder), args)
+    runs = []
+    for folder in args.folders:
+        if not os.path.isdir(os.path.join(folder, "runs")):
+            raise SystemExit(f"{folder}: no runs/ folder (not a benchmark output folder)")
+        runs += [r | {"file": os.path.join(folder, "runs", r["file"])} for r in collect(folder)]
+    text, data = build(rows, runs, args)
     if args.plot:
         plot(data["rows"], data["iqm"], data["cells"], args.plot)
     if args.out:
