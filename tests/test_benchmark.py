@@ -765,3 +765,10 @@ def test_final_table_pools_folders_and_code_versions_and_checks_the_tail_only_wh
         table.main([*argv, "--code", "aaa", "bbb"])
     with pytest.raises(SystemExit, match="no runs/ folder"):
         table.main([str(tmp_path / "missing"), *argv[2:], "--code", "aaa"])
+    # TASK=HASH: a code version for one task only (the newer HalfCheetah run of seed 0 is then not picked)
+    table.main([*argv, "--code", "halfcheetah=aaa", "hopper=bbb"])
+    assert "| GAIL | 0.50 [0.50, 0.50] | 1.00 [1.00, 1.00] |" in out.read_text()
+    table.main([*argv, "--code", "halfcheetah=bbb", "bbb"])
+    assert "| GAIL | 0.70 (n=1) | 1.00 [1.00, 1.00] |" in out.read_text()
+    with pytest.raises(SystemExit, match="not a task of --steps"):
+        table.main([*argv, "--code", "ant=aaa"])

@@ -68,12 +68,14 @@ def select(
     seeds: list[int],
     tail: str,
 ) -> dict[str, list[dict]]:
-    """Per task, the runs of one setting (sorted by seed) on any of the ``code`` hashes; two runs of one seed are a
-    named error. The absorbing tail must match only on tasks with terminations (see :func:`_tail_matters`)."""
+    """Per task, the runs of one setting (sorted by seed) on any of the ``code`` hashes (``HASH`` for every task,
+    ``TASK=HASH`` for one); two runs of one seed are a named error. The absorbing tail must match only on tasks with
+    terminations (see :func:`_tail_matters`)."""
     want = _own_overrides(algo, overrides)
-    codes = [code] if isinstance(code, str) else list(code)
+    items = [code] if isinstance(code, str) else list(code)
     out: dict[str, list[dict]] = {}
     for task, budget in steps.items():
+        codes = {c.split("=", 1)[-1] for c in items if "=" not in c or c.split("=", 1)[0] == task}
         mine: dict[int, dict] = {}
         check_tail = _tail_matters(task)
         for r in runs:
@@ -291,7 +293,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("folders", nargs="+", metavar="folder", help="benchmark output folders; their runs are pooled")
     p.add_argument("--code", nargs="+", required=True,
                    help="the code hash (source_sha1) a run must carry; several: runs of any of them (for code versions "
-                        "whose runs of a setting are bit-identical, as shown by rerunning one)")  # fmt: skip
+                        "whose runs of a setting are bit-identical, as shown by rerunning one); TASK=HASH: for that "
+                        "task only")  # fmt: skip
     p.add_argument("--steps", nargs="+", required=True, help="TASK=STEPS: the tasks and each one's budget")
     p.add_argument("--row", nargs="+", action="append", required=True, metavar="LABEL ALGO [OVERRIDE ...]",
                    help="one row: its label, the method, and the --trirl overrides of its runs")  # fmt: skip
@@ -301,6 +304,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--plot", default=None, help="also draw IQM intervals and retrain/transfer curves (PNG)")
     args = p.parse_args(argv)
     args.steps = parse_steps(args.steps)
+    for c in args.code:
+        if "=" in c and c.split("=", 1)[0] not in args.steps:
+            raise SystemExit(f"--code {c!r}: {c.split('=', 1)[0]!r} is not a task of --steps ({', '.join(args.steps)})")
     rows = []
     for spec in args.row:
         if len(spec) < 2:
