@@ -772,3 +772,37 @@ def test_final_table_pools_folders_and_code_versions_and_checks_the_tail_only_wh
     assert "| GAIL | 0.70 (n=1) | 1.00 [1.00, 1.00] |" in out.read_text()
     with pytest.raises(SystemExit, match="not a task of --steps"):
         table.main([*argv, "--code", "ant=aaa"])
+
+
+def test_final_table_matches_runs_by_the_settings_they_read(tmp_path) -> None:
+    """A row is today's settings plus its overrides: a run whose recorded trirl_cfg spells a default out, or lacks a
+    setting added since, belongs to the default row; another value, or a non-default retraining, does not."""
+    from trirl_isaac.bench import table
+    from trirl_isaac.bench.settings import TRIRL, with_overrides
+
+    (tmp_path / "runs").mkdir()
+
+    def write(name, algo, seed, cfg, train, overrides=(), **budget):
+        r = {"task": "pointmaze", "algo": algo, "seed": seed, "overrides": list(overrides),
+             "code": {"source_sha1": "a"}, "budget": {"steps": 1000, "env": {"absorbing_tail": "bootstrap"}, **budget,
+                        "agent": {"algorithm": {"trirl_cfg": cfg}}},
+             "train": {"normalised": train, "curve": [[1, train, 0]]}}  # fmt: skip
+        (tmp_path / "runs" / f"{name}.json").write_text(json.dumps(r))
+
+    for s in range(3):
+        write(f"spelled{s}", "trirl", s, with_overrides([f"chain_length={TRIRL['chain_length']}"]), 1.0,
+              overrides=[f"chain_length={TRIRL['chain_length']}"])  # fmt: skip
+        write(f"k0_{s}", "trirl", s, with_overrides(["chain_length=0"]), 5.0, overrides=["chain_length=0"])
+        write(f"gail{s}", "gail", s, with_overrides(["chain_length=0"]), 0.5)  # GAIL never reads chain_length
+        write(f"gail_ent{s}", "gail", s, TRIRL, 9.0, retrain_ppo={"entropy_floor": -1.0})
+    out = tmp_path / "t.md"
+    argv = [str(tmp_path), "--code", "a", "--steps", "pointmaze=1000", "--out", str(out)]
+    table.main([*argv, "--row", "TRIRL", "trirl", "--row", "K0", "trirl", "chain_length=0", "--row", "GAIL", "gail"])
+    text = out.read_text()
+    assert "| TRIRL | 1.00 [1.00, 1.00] (n=3) |" in text and "| K0 | 5.00 [5.00, 5.00] (n=3) |" in text
+    assert "| GAIL | 0.50 [0.50, 0.50] (n=3) |" in text  # the retrain_ppo runs are not the usual retraining
+    # the files lack eps_halving (the benchmark's dict leaves it at TrirlCfg's default): absent is that default,
+    # not a wildcard, so a row that sets it has no run
+    assert "eps_halving" not in TRIRL
+    with pytest.raises(SystemExit, match="row 'H'.*no run"):
+        table.main([*argv, "--row", "H", "trirl", "eps_halving=10"])

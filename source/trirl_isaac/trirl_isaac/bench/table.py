@@ -2,30 +2,33 @@
 
     python -m trirl_isaac.bench.table docs/benchmark/v3 --code 32b2b7a6bfb0 \\
         --steps pointmaze=100000 halfcheetah=1000000 hopper=1000000 \\
-        --row "TRIRL K=0" trirl --row "TRIRL K=2" trirl chain_length=2 approximator.evict_chunk=1 \\
+        --row "TRIRL K=0" trirl chain_length=0 approximator.evict_chunk=10 --row "TRIRL K=2" trirl \\
         --row GAIL gail --row AIRL airl --row AMP amp --row control ppo_true --out docs/benchmark/v3/final.md
 
 A benchmark folder holds runs of many settings and code versions (``collect`` lists them all); the benchmark's own
-``results.md`` summarises one setting. This picks one setting per row (method + its overrides, on the given code
-hash(es), at each task's budget; several folders are pooled) and reports, per phase (train, retrain, transfer), the
-mean over seeds with a Student-t interval per task and the IQM over every (task, seed) score with rliable's
-stratified-bootstrap interval; then retrain and transfer pooled (each (phase, task) a stratum), each TRIRL row
-against the issue's targets, and the ratios the issue asks for (TRIRL's train IQM against the best baseline's; its
-retrain+transfer IQM against twice the best baseline's). A row whose runs do not all exist is reported with the
-seeds it has (n per cell).
+``results.md`` summarises one setting. This picks one setting per row: a run belongs to a row when the settings its
+method reads are the benchmark's current ones with the row's overrides (a setting the run file lacks, added since,
+at its default), on the given code hash(es), at each task's budget, re-optimised with the usual PPO; several folders
+are pooled. It reports, per phase (train, retrain, transfer), the mean over seeds with a Student-t interval per task
+and the IQM over every (task, seed) score with rliable's stratified-bootstrap interval; then retrain and transfer
+pooled (each (phase, task) a stratum), each TRIRL row against the issue's targets, and the ratios the issue asks for
+(TRIRL's train IQM against the best baseline's; its retrain+transfer IQM against twice the best baseline's). A row
+whose runs do not all exist is reported with the seeds it has (n per cell).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import os
 from typing import Any
 
 import numpy as np
 
+from trirl_isaac.algo.config import TrirlCfg
 from trirl_isaac.bench.collect import collect
-from trirl_isaac.bench.settings import CONTROL, ENV, TRIRL_ONLY_KEYS
+from trirl_isaac.bench.settings import CONTROL, ENV, TRIRL_ONLY_KEYS, with_overrides
 from trirl_isaac.bench.stats import mean_ci, stratified_bootstrap_ci
 
 # The paper's numbers as issue 12 sets them (normalised return, 5 seeds, <= 2M env steps per run). The paper's
@@ -44,11 +47,23 @@ TARGETS: dict[str, dict[str, float]] = {
 PHASES = ("train", "retrain", "transfer")
 
 
-def _own_overrides(algo: str, overrides: list[str]) -> list[str]:
-    """The overrides a method reads: the baselines and the control never read TRIRL's own settings."""
-    if algo == "trirl":
-        return sorted(overrides)
-    return sorted(o for o in overrides if o.split("=")[0].split(".")[0] not in TRIRL_ONLY_KEYS)
+def _own_settings(algo: str, trirl_cfg: dict[str, Any]) -> dict[str, Any] | None:
+    """The trirl_cfg settings ``algo`` reads, complete (a key a run file lacks, because it was added later, is at
+    its ``TrirlCfg`` default, which every such key's addition left bit-identical): the baselines never read TRIRL's
+    own settings, the control reads none. None when the dict no longer parses."""
+    if algo == CONTROL:
+        return {}
+    try:
+        full = TrirlCfg.from_dict(copy.deepcopy(trirl_cfg)).to_dict()
+    except (ValueError, TypeError, KeyError):
+        return None
+    return full if algo == "trirl" else {k: v for k, v in full.items() if k not in TRIRL_ONLY_KEYS}
+
+
+def _run_settings(run: dict, algo: str) -> dict[str, Any] | None:
+    """The settings a run used: its recorded trirl_cfg, or for a file without one its overrides of today's."""
+    recorded = run.get("budget", {}).get("agent", {}).get("algorithm", {}).get("trirl_cfg")
+    return _own_settings(algo, recorded if recorded is not None else with_overrides(run.get("overrides") or []))
 
 
 def _tail_matters(task: str) -> bool:
@@ -71,7 +86,7 @@ def select(
     """Per task, the runs of one setting (sorted by seed) on any of the ``code`` hashes (``HASH`` for every task,
     ``TASK=HASH`` for one); two runs of one seed are a named error. The absorbing tail must match only on tasks with
     terminations (see :func:`_tail_matters`)."""
-    want = _own_overrides(algo, overrides)
+    want = _own_settings(algo, with_overrides(overrides))
     items = [code] if isinstance(code, str) else list(code)
     out: dict[str, list[dict]] = {}
     for task, budget in steps.items():
@@ -86,12 +101,13 @@ def select(
                 or r.get("code", {}).get("source_sha1") not in codes
                 or r.get("budget", {}).get("steps") != budget
                 or (check_tail and r.get("budget", {}).get("env", {}).get("absorbing_tail", tail) != tail)
-                or _own_overrides(algo, r.get("overrides") or []) != want
+                or r.get("budget", {}).get("retrain_ppo")  # a row re-optimises with the usual PPO
+                or _run_settings(r, algo) != want
             ):
                 continue
             if r["seed"] in mine:
                 raise SystemExit(
-                    f"{task} {algo} {' '.join(want) or 'defaults'} seed {r['seed']}: two runs match "
+                    f"{task} {algo} {' '.join(overrides) or 'defaults'} seed {r['seed']}: two runs match "
                     f"({mine[r['seed']]['file']}, {r['file']}); narrow --code or the overrides"
                 )
             mine[r["seed"]] = r
