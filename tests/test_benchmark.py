@@ -507,6 +507,16 @@ def test_retrain_settings_reach_every_retraining_and_bad_ones_are_named(tmp_path
     with pytest.raises(SystemExit):
         cli.parse_args(["--rewards_from", str(tmp_path)] + out)
     assert "add --retrain" in capsys.readouterr().err
+    for bad in ("0", "-4"):
+        with pytest.raises(SystemExit):
+            cli.parse_args(["--steps_per_env", bad] + out)
+        assert "--steps_per_env must be a positive number" in capsys.readouterr().err
+    assert (
+        b.agent_cfg("trirl", steps_per_env=32)["num_steps_per_env"]
+        == 32
+        == b.ppo_cfg(steps_per_env=32)["num_steps_per_env"]
+    )
+    assert b.agent_cfg("trirl")["num_steps_per_env"] == b.AGENT["num_steps_per_env"] == b.ppo_cfg()["num_steps_per_env"]
     from trirl_isaac.bench.run import saved_reward
 
     with pytest.raises(SystemExit, match="no reward file matches hopper__trirl__s3"):
@@ -605,6 +615,22 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
     assert run["reoptimised_reward"] == "average" and run["train"]["return"] == source["train"]["return"]
     (reward_file,) = (out3 / "rewards").glob("pointmaze__trirl__s0__*.pt")
     assert LearnedReward.load(str(reward_file)).metadata["averaged_iterations"] == run["iterations"]
+
+    # --steps_per_env: shorter rollouts for training, retraining and the control alike, in the run's key
+    out4 = tmp_path / "bench_rollout"
+    shorter = [sys.executable, os.path.join(ROOT, "scripts", "benchmark.py"), "--quick", "--retrain", "--seeds", "0",
+               "--algos", "gail", "ppo_true", "--steps_per_env", "8", "--out", str(out4)]  # fmt: skip
+    proc = subprocess.run(shorter, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    runs = {json.loads(p.read_text())["algo"]: json.loads(p.read_text()) for p in (out4 / "runs").glob("*.json")}
+    quick = bench_settings.QUICK
+    assert runs["gail"]["budget"]["steps_per_env"] == 8 and runs["gail"]["env_steps"] == quick["iterations"] * 4 * 8
+    assert runs["gail"]["retrain"]["env_steps"] == runs["ppo_true"]["retrain"]["env_steps"] == quick["iterations"] * 32
+    source = [r for r in blob["runs"] if r["algo"] == "gail" and r["seed"] == 0][0]
+    assert (
+        source["env_steps"] == quick["iterations"] * 4 * quick["num_steps_per_env"]
+        and "steps_per_env" not in source["budget"]
+    )
 
 
 def test_collect_lists_every_run_with_its_settings_and_code(tmp_path) -> None:

@@ -43,7 +43,16 @@ from trirl_isaac.bench.run import (
     saved_reward,
     steps_for,
 )
-from trirl_isaac.bench.settings import ALGOS, CONTROL, ENV, NUM_ENVS, env_settings, retrain_overrides, with_overrides
+from trirl_isaac.bench.settings import (
+    AGENT,
+    ALGOS,
+    CONTROL,
+    ENV,
+    NUM_ENVS,
+    env_settings,
+    retrain_overrides,
+    with_overrides,
+)
 from trirl_isaac.bench.speed import measure_speed
 
 
@@ -104,8 +113,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--heatmaps", action="store_true", help="Point Maze: plot each method's learned reward (first seed) as a field"
     )
+    p.add_argument(
+        "--steps_per_env",
+        type=int,
+        default=None,
+        help=f"rollout steps per env and iteration, for every method, its retraining and the control alike (default: "
+        f"{AGENT['num_steps_per_env']}; fewer means more iterations for the same env steps)",
+    )
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
+    if args.steps_per_env is not None and not (1 <= args.steps_per_env and NUM_ENVS * args.steps_per_env >= 8):
+        p.error(f"--steps_per_env must be a positive number of steps with {NUM_ENVS} envs x steps >= 8 (the "
+                f"mini-batches of an iteration), got {args.steps_per_env}")  # fmt: skip
     args.overrides = list(args.trirl)
     args.trirl = with_overrides(args.trirl)
     args.env = env_settings(args.absorbing_tail)
@@ -167,6 +186,8 @@ def main(argv: list[str] | None = None) -> None:
                 }
                 if args.retrain_ppo:  # absent when unset: the keys of runs with the usual retraining are unchanged
                     budget["retrain_ppo"] = args.retrain_ppo
+                if args.steps_per_env is not None:  # absent when unset, likewise
+                    budget["steps_per_env"] = args.steps_per_env
                 for algo in args.algos:
                     source = None
                     if args.rewards_from is not None:  # re-optimise a saved reward: keyed by its bytes, not training

@@ -42,6 +42,8 @@ def label(run: dict) -> str:
     tail = run.get("budget", {}).get("env", {}).get("absorbing_tail")
     if tail and run.get("task") in ("hopper", "walker2d", "ant", "ant_disabled", "humanoid"):  # tasks that terminate
         parts.append(f"absorbing_tail={tail}")
+    if run.get("budget", {}).get("steps_per_env") is not None:
+        parts.append(f"steps_per_env={run['budget']['steps_per_env']}")
     steps = run.get("budget", {}).get("steps")
     return (" ".join(parts) or "defaults") + (f" @ {steps / 1e6:g}M" if steps else "")
 

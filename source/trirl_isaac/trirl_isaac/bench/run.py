@@ -125,7 +125,7 @@ def reoptimise(
     from trirl_isaac.envs.gym_mujoco import make_env
 
     num_envs = QUICK["num_envs"] if args.quick else NUM_ENVS
-    cfg = ppo_cfg(args.quick, getattr(args, "retrain_ppo", None))
+    cfg = ppo_cfg(args.quick, getattr(args, "retrain_ppo", None), getattr(args, "steps_per_env", None))
     batch = num_envs * cfg["num_steps_per_env"]
     iterations = QUICK["iterations"] if args.quick else max(1, steps_for(args, task, retrain=True) // batch)
     torch.manual_seed(seed + 1)
@@ -196,7 +196,8 @@ def run_one(
 
     num_envs = QUICK["num_envs"] if args.quick else NUM_ENVS
     tail = args.env["absorbing_tail"]
-    batch = num_envs * ppo_cfg(args.quick)["num_steps_per_env"]
+    steps_per_env = getattr(args, "steps_per_env", None)
+    batch = num_envs * ppo_cfg(args.quick, steps_per_env=steps_per_env)["num_steps_per_env"]
     out: dict[str, Any] = {"task": task, "algo": algo, "seed": seed}
     transfer = TRANSFER_VARIANTS.get(task, []) if args.transfer else []
 
@@ -208,7 +209,7 @@ def run_one(
             out["retrain" if target == task else f"transfer:{target}"] = ppo_on(target)
         return out
 
-    cfg = agent_cfg(algo, args.trirl, args.quick)
+    cfg = agent_cfg(algo, args.trirl, args.quick, steps_per_env)
     cfg["seed"] = seed
     iterations = QUICK["iterations"] if args.quick else max(1, steps_for(args, task) // batch)
     disc_input = cfg["algorithm"]["trirl_cfg"]["disc_input"]

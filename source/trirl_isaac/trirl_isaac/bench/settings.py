@@ -134,8 +134,11 @@ def env_settings(absorbing_tail: str | None = None) -> dict[str, Any]:
     return env
 
 
-def agent_cfg(algo: str, trirl: dict[str, Any] | None = None, quick: bool = False) -> dict[str, Any]:
-    """The shared agent config with ``trirl_cfg.method`` = algo (baselines: plain PPO policy step)."""
+def agent_cfg(
+    algo: str, trirl: dict[str, Any] | None = None, quick: bool = False, steps_per_env: int | None = None
+) -> dict[str, Any]:
+    """The shared agent config with ``trirl_cfg.method`` = algo (baselines: plain PPO policy step);
+    ``steps_per_env`` (``--steps_per_env``) sets the rollout length per iteration for every method alike."""
     cfg = copy.deepcopy(AGENT)
     tc = copy.deepcopy(TRIRL if trirl is None else trirl)
     cfg["algorithm"]["trirl_cfg"] = tc
@@ -149,17 +152,21 @@ def agent_cfg(algo: str, trirl: dict[str, Any] | None = None, quick: bool = Fals
         tc["discriminator"]["num_epochs"] = QUICK["disc_epochs"]
         tc["approximator"]["num_steps"] = 5
         tc["approximator"]["evict_chunk"] = 1  # must not exceed the tiny chain
+    if steps_per_env is not None:  # after the quick sizes, so a quick run checks it too
+        cfg["num_steps_per_env"] = steps_per_env
     return cfg
 
 
-def ppo_cfg(quick: bool = False, retrain_ppo: dict[str, Any] | None = None) -> dict[str, Any]:
+def ppo_cfg(
+    quick: bool = False, retrain_ppo: dict[str, Any] | None = None, steps_per_env: int | None = None
+) -> dict[str, Any]:
     """Plain rsl_rl PPO with the same networks and settings (re-optimisation of a frozen reward; the control).
 
     ``retrain_ppo`` (from ``--retrain_ppo``) changes PPO settings for every method's retraining and the control
     alike; an entropy bound (``entropy_floor`` ...) makes it :class:`~trirl_isaac.algo.ppo.EntropyFloorPPO`."""
     from trirl_isaac.algo.ppo import ENTROPY_FLOOR_KEYS
 
-    cfg = agent_cfg("gail", quick=quick)
+    cfg = agent_cfg("gail", quick=quick, steps_per_env=steps_per_env)
     cfg["algorithm"].pop("trirl_cfg")
     cfg["algorithm"]["class_name"] = "PPO"
     for key, value in (retrain_ppo or {}).items():

@@ -82,6 +82,7 @@ def select(
     steps: dict[str, int],
     seeds: list[int],
     tail: str,
+    steps_per_env: int | None = None,
 ) -> dict[str, list[dict]]:
     """Per task, the runs of one setting (sorted by seed) on any of the ``code`` hashes (``HASH`` for every task,
     ``TASK=HASH`` for one); two runs of one seed are a named error. The absorbing tail must match only on tasks with
@@ -102,6 +103,7 @@ def select(
                 or r.get("budget", {}).get("steps") != budget
                 or (check_tail and r.get("budget", {}).get("env", {}).get("absorbing_tail", tail) != tail)
                 or r.get("budget", {}).get("retrain_ppo")  # a row re-optimises with the usual PPO
+                or r.get("budget", {}).get("steps_per_env") != steps_per_env
                 or _run_settings(r, algo) != want
             ):
                 continue
@@ -214,7 +216,16 @@ def build(rows: list[tuple[str, str, list[str]]], runs: list[dict], args: Any) -
     """Markdown and the numbers behind it for the given rows (label, algo, overrides)."""
     data = {}
     for label, algo, overrides in rows:
-        picked = select(runs, algo, overrides, args.code, args.steps, args.seeds, args.absorbing_tail)
+        picked = select(
+            runs,
+            algo,
+            overrides,
+            args.code,
+            args.steps,
+            args.seeds,
+            args.absorbing_tail,
+            getattr(args, "steps_per_env", None),
+        )
         if not any(picked.values()):
             raise SystemExit(
                 f"row {label!r} ({algo} {' '.join(overrides) or 'defaults'}): no run in {' '.join(args.folders)} on "
@@ -227,6 +238,7 @@ def build(rows: list[tuple[str, str, list[str]]], runs: list[dict], args: Any) -
         f"# Final table: {', '.join(args.folders)} (code {' / '.join(args.code)})",
         "",
         "Budgets (env steps per run): " + ", ".join(f"{t} {s:,}" for t, s in args.steps.items())
+        + (f"; rollout steps per env {args.steps_per_env}" if getattr(args, "steps_per_env", None) else "")
         + f"; seeds {args.seeds}; absorbing tail (tasks with terminations): {args.absorbing_tail}. Cells: mean "
         "over seeds [95% Student-t interval] (n when not 5); IQM: interquartile mean over every (task, seed) score "
         "[95% stratified-bootstrap interval, rliable]. Made by `python -m trirl_isaac.bench.table` (see its "
@@ -316,6 +328,7 @@ def main(argv: list[str] | None = None) -> None:
                    help="one row: its label, the method, and the --trirl overrides of its runs")  # fmt: skip
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--absorbing_tail", default=ENV["absorbing_tail"])
+    p.add_argument("--steps_per_env", type=int, default=None, help="the runs' --steps_per_env (default: unset)")
     p.add_argument("--out", default=None, help="write the markdown here (default: print it)")
     p.add_argument("--plot", default=None, help="also draw IQM intervals and retrain/transfer curves (PNG)")
     args = p.parse_args(argv)
