@@ -798,6 +798,19 @@ def test_final_table_pools_folders_and_code_versions_and_checks_the_tail_only_wh
     assert "| GAIL | 0.70 (n=1) | 1.00 [1.00, 1.00] |" in out.read_text()
     with pytest.raises(SystemExit, match="not a task of --steps"):
         table.main([*argv, "--code", "ant=aaa"])
+    # --steps_per_env per task: Hopper's runs at 32 steps per env, HalfCheetah's unset
+    for s in range(5):
+        r = run("hopper", "gail", s, "bbb", "closed_form", 2.0)
+        r["budget"]["steps_per_env"] = 32
+        (new / "runs" / f"hop_spe{s}.json").write_text(json.dumps(r))
+    table.main([*argv, "--code", "halfcheetah=aaa", "hopper=bbb", "--steps_per_env", "hopper=32"])
+    text = out.read_text()
+    assert "| GAIL | 0.50 [0.50, 0.50] | 2.00 [2.00, 2.00] |" in text and "rollout steps per env hopper 32" in text
+    table.main([*argv, "--code", "halfcheetah=aaa", "hopper=bbb", "--steps_per_env", "32"])  # every task: no HC run
+    assert "| method | hopper | IQM |" in out.read_text()
+    for bad, match in (("ant=32", "not a task of --steps"), ("hopper=x", "expected N or TASK=N"), ("0", "positive")):
+        with pytest.raises(SystemExit, match=match):
+            table.main([*argv, "--code", "aaa", "bbb", "--steps_per_env", bad])
 
 
 def test_final_table_matches_runs_by_the_settings_they_read(tmp_path) -> None:

@@ -82,11 +82,12 @@ def select(
     steps: dict[str, int],
     seeds: list[int],
     tail: str,
-    steps_per_env: int | None = None,
+    steps_per_env: int | dict[str, int | None] | None = None,
 ) -> dict[str, list[dict]]:
     """Per task, the runs of one setting (sorted by seed) on any of the ``code`` hashes (``HASH`` for every task,
     ``TASK=HASH`` for one); two runs of one seed are a named error. The absorbing tail must match only on tasks with
-    terminations (see :func:`_tail_matters`)."""
+    terminations (see :func:`_tail_matters`). ``steps_per_env``: the runs' ``--steps_per_env``, one for every task or
+    a dict per task (a task not in it: unset)."""
     want = _own_settings(algo, with_overrides(overrides))
     items = [code] if isinstance(code, str) else list(code)
     out: dict[str, list[dict]] = {}
@@ -94,6 +95,7 @@ def select(
         codes = {c.split("=", 1)[-1] for c in items if "=" not in c or c.split("=", 1)[0] == task}
         mine: dict[int, dict] = {}
         check_tail = _tail_matters(task)
+        spe = steps_per_env.get(task) if isinstance(steps_per_env, dict) else steps_per_env
         for r in runs:
             if (
                 r.get("task") != task
@@ -103,7 +105,7 @@ def select(
                 or r.get("budget", {}).get("steps") != budget
                 or (check_tail and r.get("budget", {}).get("env", {}).get("absorbing_tail", tail) != tail)
                 or r.get("budget", {}).get("retrain_ppo")  # a row re-optimises with the usual PPO
-                or r.get("budget", {}).get("steps_per_env") != steps_per_env
+                or r.get("budget", {}).get("steps_per_env") != spe
                 or _run_settings(r, algo) != want
             ):
                 continue
@@ -238,7 +240,7 @@ def build(rows: list[tuple[str, str, list[str]]], runs: list[dict], args: Any) -
         f"# Final table: {', '.join(args.folders)} (code {' / '.join(args.code)})",
         "",
         "Budgets (env steps per run): " + ", ".join(f"{t} {s:,}" for t, s in args.steps.items())
-        + (f"; rollout steps per env {args.steps_per_env}" if getattr(args, "steps_per_env", None) else "")
+        + _spe_header(getattr(args, "steps_per_env", None))
         + f"; seeds {args.seeds}; absorbing tail (tasks with terminations): {args.absorbing_tail}. Cells: mean "
         "over seeds [95% Student-t interval] (n when not 5); IQM: interquartile mean over every (task, seed) score "
         "[95% stratified-bootstrap interval, rliable]. Made by `python -m trirl_isaac.bench.table` (see its "
@@ -305,6 +307,31 @@ def build(rows: list[tuple[str, str, list[str]]], runs: list[dict], args: Any) -
     return "\n".join(lines), {"rows": data, "iqm": summary, "cells": cells}
 
 
+def _spe_header(spe: int | dict[str, int | None] | None) -> str:
+    if isinstance(spe, dict):
+        spe = {t: n for t, n in spe.items() if n is not None}
+        return ("; rollout steps per env " + ", ".join(f"{t} {n}" for t, n in spe.items())) if spe else ""
+    return f"; rollout steps per env {spe}" if spe else ""
+
+
+def parse_steps_per_env(items: list[str] | None, tasks: list[str]) -> dict[str, int | None]:
+    """``--steps_per_env``: ``N`` for every task, ``TASK=N`` for one (later items win); a task not named: unset."""
+    out: dict[str, int | None] = dict.fromkeys(tasks)
+    for item in items or []:
+        task, sep, value = item.rpartition("=")
+        if sep and task not in tasks:
+            raise SystemExit(f"--steps_per_env {item!r}: {task!r} is not a task of --steps ({', '.join(tasks)})")
+        try:
+            n = int(value)
+        except ValueError:
+            raise SystemExit(f"--steps_per_env {item!r}: expected N or TASK=N, e.g. pointmaze=32") from None
+        if n <= 0:
+            raise SystemExit(f"--steps_per_env {item!r}: must be positive")
+        for t in [task] if sep else tasks:
+            out[t] = n
+    return out
+
+
 def parse_steps(items: list[str]) -> dict[str, int]:
     out = {}
     for item in items:
@@ -328,11 +355,13 @@ def main(argv: list[str] | None = None) -> None:
                    help="one row: its label, the method, and the --trirl overrides of its runs")  # fmt: skip
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--absorbing_tail", default=ENV["absorbing_tail"])
-    p.add_argument("--steps_per_env", type=int, default=None, help="the runs' --steps_per_env (default: unset)")
+    p.add_argument("--steps_per_env", nargs="+", default=None,
+                   help="the runs' --steps_per_env: N for every task, TASK=N for one (default: unset)")  # fmt: skip
     p.add_argument("--out", default=None, help="write the markdown here (default: print it)")
     p.add_argument("--plot", default=None, help="also draw IQM intervals and retrain/transfer curves (PNG)")
     args = p.parse_args(argv)
     args.steps = parse_steps(args.steps)
+    args.steps_per_env = parse_steps_per_env(args.steps_per_env, list(args.steps))
     for c in args.code:
         if "=" in c and c.split("=", 1)[0] not in args.steps:
             raise SystemExit(f"--code {c!r}: {c.split('=', 1)[0]!r} is not a task of --steps ({', '.join(args.steps)})")
