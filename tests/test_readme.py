@@ -17,7 +17,7 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOCS = ["README.md", os.path.join("data", "motions", "README.md")]
+DOCS = ["README.md", os.path.join("data", "motions", "README.md"), os.path.join("docs", "benchmark", "README.md")]
 RUN_ELSEWHERE = {
     "train": "test_tasks.py::test_train_with_video_then_play_headless (2 iterations, Go2) and the scenario tests",
     "play": "test_tasks.py::test_train_with_video_then_play_headless",
