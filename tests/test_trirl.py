@@ -87,6 +87,10 @@ def _rollout(runner: TrirlRunner) -> list:
         ({"method": "gail", "average_reward": True}, "average_reward needs method 'trirl'"),
         ({"average_reward": True, "approximator": {"enabled": False}}, "average_reward needs method 'trirl'"),
         ({"average_reward": "yes"}, "average_reward must be true or false"),
+        ({"average_power": 1.0}, "average_power weighs the averaged reward: it needs average_reward=true"),
+        ({"average_reward": True, "average_power": -1.0}, "average_power must be a number >= 0"),
+        ({"average_reward": True, "average_power": float("nan")}, "average_power must be a number >= 0"),
+        ({"average_reward": True, "average_power": "late"}, "average_power must be a number >= 0"),
         ({"eps_halving": "soon"}, "eps_halving must be a number of iterations > 0"),
         ({"eps_halving": float("inf")}, "eps_halving must be a number of iterations > 0"),
         ({"method": "amp", "max_ent": True}, "max_ent applies to method 'trirl'"),
@@ -483,6 +487,51 @@ def test_averaged_reward_leaves_training_unchanged_and_is_saved_beside_the_rewar
     torch.save(blob, tmp_path / "old.pt")
     with pytest.raises(ValueError, match="holds no averaged reward"):
         plain.load(str(tmp_path / "old.pt"))
+
+
+def test_polynomial_decay_average_weighs_iteration_i_by_i_to_the_power() -> None:
+    from trirl_isaac.algo.reward import average_weight
+
+    def implied(n, k):  # the weight of r_i in rbar_n after the recursion rbar_n = (1 - w_n) rbar_{n-1} + w_n r_n
+        weights = []
+        for m in range(1, n + 1):
+            w = average_weight(m, k)
+            weights = [x * (1.0 - w) for x in weights] + [w]
+        return weights
+
+    assert implied(10, 0.0) == pytest.approx([0.1] * 10)  # the uniform mean
+    lin = implied(10, 1.0)
+    assert lin == pytest.approx([i / 55.0 for i in range(1, 11)])  # exactly by i for k = 1
+    assert sum(lin[5:]) == pytest.approx(40 / 55)  # the last half holds ~3/4
+    assert sum(implied(50, 3.0)) == pytest.approx(1.0) and average_weight(1, 3.0) == 1.0
+    with pytest.raises(ValueError, match="starts at 1"):
+        average_weight(0, 1.0)
+
+
+def test_average_power_changes_only_the_averaged_reward(monkeypatch) -> None:
+    uniform = _runner(seed=5, average_reward=True)
+    uniform.learn(4)
+    late = _runner(seed=5, average_reward=True, average_power=2.0)
+    seen = []
+    fit = late.alg.reward_average.chain._fit_base
+
+    def spy(target, data, *args):  # what the averaged network is regressed onto, each iteration
+        chain = late.alg.reward_average.chain
+        before = chain.base(data).squeeze(-1) if chain.base_active else None
+        seen.append((target.clone(), before, late.alg.reward(data).clone()))
+        return fit(target, data, *args)
+
+    monkeypatch.setattr(late.alg.reward_average.chain, "_fit_base", spy)
+    late.learn(4)
+    x = torch.randn(64, 8)
+    assert torch.equal(uniform.alg.reward(x), late.alg.reward(x))  # training is the same, bit for bit
+    assert len(seen) == 4 and seen[0][1] is None  # the first target is the reward itself
+    for n, (target, before, newest) in enumerate(seen[1:], start=2):
+        w = (2.0 + 1.0) / (n + 2.0)  # (k + 1) / (n + k)
+        torch.testing.assert_close(target, (1.0 - w) * before + w * newest)
+    assert late.alg.averaged_reward().metadata["average_power"] == 2.0
+    assert "average_power" not in uniform.alg.averaged_reward().metadata
+    assert not torch.equal(uniform.alg.averaged_reward()(x), late.alg.averaged_reward()(x))
 
 
 @pytest.mark.parametrize("where", ["observation", "discriminator", "actor"])

@@ -122,6 +122,11 @@ class TrirlCfg:
     warm-started network with the approximator's settings, its own random draws, so training is unchanged), saved
     beside every reward file as ``reward_average_<it>.pt``: every discriminator of the run weighs alike in it, where
     r_i weighs the last ~1 / eps_tr. Needs the approximator; method 'trirl' only."""
+    average_power: float = 0.0
+    """k >= 0: the averaged reward's weights grow as i^k (polynomial-decay averaging, Shamir & Zhang 2013):
+    rbar_n = (1 - w_n) rbar_{n-1} + w_n r_n with w_n = (k + 1) / (n + k). 0 is the uniform mean; k = 1 weighs
+    iteration i by i, so the run's last half holds 3/4 of the average: it leans towards the late rewards without
+    forgetting the early ones as r_i does. Needs ``average_reward``."""
     eps_halving: float | None = None
     """A harmonic schedule of the reward step: at iteration i the step is eps * c / (c + i), c = eps_halving (eps
     halves after c iterations); None keeps eps constant. The correction stays the theorem's, eps_i / (1 + eta_i),
@@ -265,6 +270,12 @@ class TrirlCfg:
             raise ConfigError(f"trirl_cfg.max_ent applies to method 'trirl'; {self.method!r} has no temperature")
         if self.average_reward and (self.method != "trirl" or not self.approximator.enabled):
             raise ConfigError("trirl_cfg.average_reward needs method 'trirl' and an enabled approximator")
+        if isinstance(self.average_power, bool) or not isinstance(self.average_power, (int, float)):
+            raise ConfigError(f"trirl_cfg.average_power must be a number >= 0, got {self.average_power!r}")
+        if not (math.isfinite(self.average_power) and self.average_power >= 0.0):
+            raise ConfigError(f"trirl_cfg.average_power must be a number >= 0, got {self.average_power!r}")
+        if self.average_power != 0.0 and not self.average_reward:
+            raise ConfigError("trirl_cfg.average_power weighs the averaged reward: it needs average_reward=true")
         for name in ("center_reward", "absorbing_floor", "max_ent", "average_reward"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"trirl_cfg.{name} must be true or false, got {getattr(self, name)!r}")

@@ -359,6 +359,15 @@ def with_absorbing_tail(reward: Any, r: torch.Tensor, absorbing: torch.Tensor, g
     return torch.where(absorbing, r / (1.0 - gamma), r)
 
 
+def average_weight(n: int, power: float) -> float:
+    """The weight w_n = (k + 1) / (n + k) of the n-th reward (n >= 1) in a polynomial-decay average of power k: the
+    recursion rbar_n = (1 - w_n) rbar_{n-1} + w_n r_n then weighs r_i by i^k to first order (exactly by i for
+    k = 1), and w_1 = 1."""
+    if n < 1:
+        raise ValueError(f"the average's count starts at 1, got {n}")
+    return (power + 1.0) / (n + power)
+
+
 class RewardAverage:
     """The running average of a run's rewards, rbar_n = (1/n) sum_{i<=n} r_i, held by one warm-started network
     regressed every iteration onto (1 - 1/n) rbar_{n-1} + (1/n) r_n on the rollout and expert rows.
@@ -368,7 +377,16 @@ class RewardAverage:
     r_i. The reward a user re-optimises after a run that has converged: late discriminators compare a policy that
     matches the expert with the expert and carry little, and r_i has forgotten the early ones."""
 
-    def __init__(self, template: Discriminator, approximator: ApproximatorCfg, d_transform: str, seed: int = 0) -> None:
+    def __init__(
+        self,
+        template: Discriminator,
+        approximator: ApproximatorCfg,
+        d_transform: str,
+        seed: int = 0,
+        power: float = 0.0,
+    ) -> None:
+        self.power = float(power)
+        """k of :func:`average_weight` (``trirl_cfg.average_power``): 0 is the uniform mean."""
         with torch.random.fork_rng(devices=[]):  # its initial weights never move the training run's random stream
             torch.manual_seed(seed)
             self.chain = RewardChain(template, 0, approximator, d_transform)
@@ -384,7 +402,11 @@ class RewardAverage:
         self.count += 1
         target = reward(data)
         if self.chain.base_active:
-            target = (1.0 - 1.0 / self.count) * self.chain.base(data).squeeze(-1) + target / self.count
+            if self.power == 0.0:  # the uniform mean, written as it always was (saved runs reproduce bit for bit)
+                target = (1.0 - 1.0 / self.count) * self.chain.base(data).squeeze(-1) + target / self.count
+            else:
+                w = average_weight(self.count, self.power)
+                target = (1.0 - w) * self.chain.base(data).squeeze(-1) + w * target
         self.chain._fit_base(target, data, reward.snapshots[-1], self.generator)
 
     def state_dict(self) -> dict[str, Any]:

@@ -107,7 +107,9 @@ class TRIRL(PPO):
         )
         self.reward = LearnedReward(chain, cfg.method, cfg.beta)
         self.reward_average = (
-            RewardAverage(self.discriminator, cfg.approximator, cfg.d_transform) if cfg.average_reward else None
+            RewardAverage(self.discriminator, cfg.approximator, cfg.d_transform, power=cfg.average_power)
+            if cfg.average_reward
+            else None
         )
         if cfg.max_ent:  # the theory's temperature: entropy weighs 1 / beta in policy units
             if self.entropy_coef != 0.0:
@@ -528,6 +530,8 @@ class TRIRL(PPO):
         if self.reward_average is None:
             return None
         meta = {**self.reward.metadata, "averaged_iterations": self.reward_average.count}
+        if self.reward_average.power != 0.0:  # absent for the uniform mean: its files stay as they were
+            meta["average_power"] = self.reward_average.power
         return LearnedReward(self.reward_average.chain, self.reward.method, self.reward.beta, meta)
 
     # ---------------------------------------------------------------- checkpoints

@@ -68,6 +68,7 @@ TRIRL_ONLY_KEYS = (
     "policy_update",
     "eps_halving",
     "average_reward",
+    "average_power",
 )
 """trirl_cfg entries the baselines never read (their policy step is plain PPO on the latest D, their reward D itself).
 A key joins this list only if no saved baseline run has it in its budget (the list decides their cache keys)."""
