@@ -627,10 +627,20 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
     assert runs["gail"]["budget"]["steps_per_env"] == 8 and runs["gail"]["env_steps"] == quick["iterations"] * 4 * 8
     assert runs["gail"]["retrain"]["env_steps"] == runs["ppo_true"]["retrain"]["env_steps"] == quick["iterations"] * 32
     source = [r for r in blob["runs"] if r["algo"] == "gail" and r["seed"] == 0][0]
-    assert (
-        source["env_steps"] == quick["iterations"] * 4 * quick["num_steps_per_env"]
-        and "steps_per_env" not in source["budget"]
-    )
+    # without the option the maze runs at its own rollout (settings.STEPS_PER_ENV), recorded in the key
+    spe = bench_settings.STEPS_PER_ENV["pointmaze"]
+    assert source["env_steps"] == quick["iterations"] * 4 * spe and source["budget"]["steps_per_env"] == spe
+
+
+def test_a_task_runs_at_its_own_rollout_unless_told_and_the_usual_one_keeps_old_keys() -> None:
+    from trirl_isaac.bench.settings import AGENT, STEPS_PER_ENV, task_steps_per_env
+
+    usual = AGENT["num_steps_per_env"]
+    assert task_steps_per_env("pointmaze") == STEPS_PER_ENV["pointmaze"] != usual
+    assert task_steps_per_env("halfcheetah") is None  # AGENT's: no field in the key, as before
+    assert task_steps_per_env("pointmaze", 64) == 64 and task_steps_per_env("halfcheetah", 64) == 64
+    assert task_steps_per_env("pointmaze", usual) is None  # the usual rollout asked for: the old runs' key
+    assert task_steps_per_env("pointmaze", usual, quick=True) == usual  # quick runs differ from their own 32
 
 
 def test_collect_lists_every_run_with_its_settings_and_code(tmp_path) -> None:
@@ -726,8 +736,8 @@ def test_final_table_picks_one_setting_per_row_and_checks_targets(tmp_path) -> N
     for i, r in enumerate(runs):
         (tmp_path / "runs" / f"r{i:02d}.json").write_text(json.dumps(r))
     out = tmp_path / "final.md"
-    argv = [str(tmp_path), "--code", "aaa", "--steps", "pointmaze=100000", "--row", "TRIRL", "trirl",
-            "--row", "GAIL", "gail", "eps=0.1", "--out", str(out)]  # fmt: skip
+    argv = [str(tmp_path), "--code", "aaa", "--steps", "pointmaze=100000", "--steps_per_env", "128",
+            "--row", "TRIRL", "trirl", "--row", "GAIL", "gail", "eps=0.1", "--out", str(out)]  # fmt: skip
     table.main([*argv, "--plot", str(tmp_path / "final.png")])
     text = out.read_text()
     assert (tmp_path / "final.png").read_bytes()[:4] == b"\x89PNG"
@@ -755,7 +765,10 @@ def test_final_table_picks_one_setting_per_row_and_checks_targets(tmp_path) -> N
     with pytest.raises(SystemExit, match="seed 3: two runs match"):
         table.main(argv)
     with pytest.raises(SystemExit, match="row 'AMP'.*no run"):
-        table.main([*argv[:5], "--row", "AMP", "amp"])
+        table.main([*argv[:7], "--row", "AMP", "amp"])
+    # without --steps_per_env a task's own rollout (settings.STEPS_PER_ENV: the maze's 32) is asked for: none here
+    with pytest.raises(SystemExit, match="row 'TRIRL'.*no run"):
+        table.main([a for i, a in enumerate(argv) if i not in (5, 6)])
     with pytest.raises(SystemExit, match="TASK=STEPS"):
         table.main([str(tmp_path), "--code", "aaa", "--steps", "pointmaze", "--row", "X", "trirl"])
 
@@ -835,7 +848,7 @@ def test_final_table_matches_runs_by_the_settings_they_read(tmp_path) -> None:
         write(f"gail{s}", "gail", s, with_overrides(["chain_length=0"]), 0.5)  # GAIL never reads chain_length
         write(f"gail_ent{s}", "gail", s, TRIRL, 9.0, retrain_ppo={"entropy_floor": -1.0})
     out = tmp_path / "t.md"
-    argv = [str(tmp_path), "--code", "a", "--steps", "pointmaze=1000", "--out", str(out)]
+    argv = [str(tmp_path), "--code", "a", "--steps", "pointmaze=1000", "--steps_per_env", "128", "--out", str(out)]
     table.main([*argv, "--row", "TRIRL", "trirl", "--row", "K0", "trirl", "chain_length=0", "--row", "GAIL", "gail"])
     text = out.read_text()
     assert "| TRIRL | 1.00 [1.00, 1.00] (n=3) |" in text and "| K0 | 5.00 [5.00, 5.00] (n=3) |" in text

@@ -49,8 +49,10 @@ from trirl_isaac.bench.settings import (
     CONTROL,
     ENV,
     NUM_ENVS,
+    STEPS_PER_ENV,
     env_settings,
     retrain_overrides,
+    task_steps_per_env,
     with_overrides,
 )
 from trirl_isaac.bench.speed import measure_speed
@@ -117,8 +119,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--steps_per_env",
         type=int,
         default=None,
-        help=f"rollout steps per env and iteration, for every method, its retraining and the control alike (default: "
-        f"{AGENT['num_steps_per_env']}; fewer means more iterations for the same env steps)",
+        help=f"rollout steps per env and iteration for every task, for every method, its retraining and the control "
+        f"alike (default: the task's own, {STEPS_PER_ENV}, else {AGENT['num_steps_per_env']}; fewer means more "
+        "iterations for the same env steps)",
     )
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
@@ -186,8 +189,10 @@ def main(argv: list[str] | None = None) -> None:
                 }
                 if args.retrain_ppo:  # absent when unset: the keys of runs with the usual retraining are unchanged
                     budget["retrain_ppo"] = args.retrain_ppo
-                if args.steps_per_env is not None:  # absent when unset, likewise
-                    budget["steps_per_env"] = args.steps_per_env
+                spe = task_steps_per_env(task, args.steps_per_env, args.quick)
+                if spe is not None:  # absent at AGENT's rollout, likewise
+                    budget["steps_per_env"] = spe
+                targs = argparse.Namespace(**{**vars(args), "steps_per_env": spe})  # what run.py reads for this task
                 for algo in args.algos:
                     source = None
                     if args.rewards_from is not None:  # re-optimise a saved reward: keyed by its bytes, not training
@@ -207,10 +212,10 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"[{task} {algo} seed {seed}] started ({name})", flush=True)
                     reward_path = os.path.join(args.out, "rewards", f"{name}.pt")
                     if source is not None:
-                        result = reoptimise_saved(task, algo, seed, args, refs, source["path"])
+                        result = reoptimise_saved(task, algo, seed, targs, refs, source["path"])
                         result["source_run"] = source["run"]
                     else:
-                        result = run_one(task, algo, seed, args, refs, reward_path)
+                        result = run_one(task, algo, seed, targs, refs, reward_path)
                     result.update(budget=budget, code=code, key=key, overrides=args.overrides)
                     result["wall_s"] = time.time() - t0
                     extra = "".join(

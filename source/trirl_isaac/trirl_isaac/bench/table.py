@@ -1,7 +1,7 @@
 """The final table: chosen settings of each method, across tasks, with 95% intervals and the paper's targets.
 
     python -m trirl_isaac.bench.table docs/benchmark/v3 --code 32b2b7a6bfb0 \\
-        --steps pointmaze=100000 halfcheetah=1000000 hopper=1000000 \\
+        --steps pointmaze=100000 halfcheetah=1000000 hopper=1000000 --absorbing_tail bootstrap --steps_per_env 128 \\
         --row "TRIRL K=0" trirl chain_length=0 approximator.evict_chunk=10 --row "TRIRL K=2" trirl \\
         --row GAIL gail --row AIRL airl --row AMP amp --row control ppo_true --out docs/benchmark/v3/final.md
 
@@ -28,7 +28,7 @@ import numpy as np
 
 from trirl_isaac.algo.config import TrirlCfg
 from trirl_isaac.bench.collect import collect
-from trirl_isaac.bench.settings import CONTROL, ENV, TRIRL_ONLY_KEYS, with_overrides
+from trirl_isaac.bench.settings import AGENT, CONTROL, ENV, STEPS_PER_ENV, TRIRL_ONLY_KEYS, with_overrides
 from trirl_isaac.bench.stats import mean_ci, stratified_bootstrap_ci
 
 # The paper's numbers as issue 12 sets them (normalised return, 5 seeds, <= 2M env steps per run). The paper's
@@ -96,6 +96,7 @@ def select(
         mine: dict[int, dict] = {}
         check_tail = _tail_matters(task)
         spe = steps_per_env.get(task) if isinstance(steps_per_env, dict) else steps_per_env
+        spe = None if spe == AGENT["num_steps_per_env"] else spe  # the usual rollout: runs without the field
         for r in runs:
             if (
                 r.get("task") != task
@@ -309,14 +310,15 @@ def build(rows: list[tuple[str, str, list[str]]], runs: list[dict], args: Any) -
 
 def _spe_header(spe: int | dict[str, int | None] | None) -> str:
     if isinstance(spe, dict):
-        spe = {t: n for t, n in spe.items() if n is not None}
+        spe = {t: n for t, n in spe.items() if n not in (None, AGENT["num_steps_per_env"])}
         return ("; rollout steps per env " + ", ".join(f"{t} {n}" for t, n in spe.items())) if spe else ""
     return f"; rollout steps per env {spe}" if spe else ""
 
 
 def parse_steps_per_env(items: list[str] | None, tasks: list[str]) -> dict[str, int | None]:
-    """``--steps_per_env``: ``N`` for every task, ``TASK=N`` for one (later items win); a task not named: unset."""
-    out: dict[str, int | None] = dict.fromkeys(tasks)
+    """``--steps_per_env``: ``N`` for every task, ``TASK=N`` for one (later items win); a task not named: its own
+    (``settings.STEPS_PER_ENV``; 128, ``AGENT``'s, selects the runs made at the usual rollout)."""
+    out: dict[str, int | None] = {t: STEPS_PER_ENV.get(t) for t in tasks}
     for item in items or []:
         task, sep, value = item.rpartition("=")
         if sep and task not in tasks:
@@ -356,7 +358,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--absorbing_tail", default=ENV["absorbing_tail"])
     p.add_argument("--steps_per_env", nargs="+", default=None,
-                   help="the runs' --steps_per_env: N for every task, TASK=N for one (default: unset)")  # fmt: skip
+                   help="the runs' rollout steps per env: N for every task, TASK=N for one (default: each task's "
+                        f"own, {STEPS_PER_ENV}, else {AGENT['num_steps_per_env']})")  # fmt: skip
     p.add_argument("--out", default=None, help="write the markdown here (default: print it)")
     p.add_argument("--plot", default=None, help="also draw IQM intervals and retrain/transfer curves (PNG)")
     args = p.parse_args(argv)
