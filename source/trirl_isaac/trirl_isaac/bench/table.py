@@ -2,7 +2,8 @@
 
     python -m trirl_isaac.bench.table docs/benchmark/v3 --code 32b2b7a6bfb0 \\
         --steps pointmaze=100000 halfcheetah=1000000 hopper=1000000 --absorbing_tail bootstrap --steps_per_env 128 \\
-        --row "TRIRL K=0" trirl chain_length=0 approximator.evict_chunk=10 --row "TRIRL K=2" trirl \\
+        --row "TRIRL K=0" trirl chain_length=0 approximator.evict_chunk=10 average_reward=false \\
+        --row "TRIRL K=2" trirl average_reward=false \\
         --row GAIL gail --row AIRL airl --row AMP amp --row control ppo_true --out docs/benchmark/v3/final.md
 
 A benchmark folder holds runs of many settings and code versions (``collect`` lists them all); the benchmark's own
