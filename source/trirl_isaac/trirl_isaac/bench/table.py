@@ -87,8 +87,9 @@ def select(
 ) -> dict[str, list[dict]]:
     """Per task, the runs of one setting (sorted by seed) on any of the ``code`` hashes (``HASH`` for every task,
     ``TASK=HASH`` for one); two runs of one seed are a named error. The absorbing tail must match only on tasks with
-    terminations (see :func:`_tail_matters`). ``steps_per_env``: the runs' ``--steps_per_env``, one for every task or
-    a dict per task (a task not in it: unset)."""
+    terminations (see :func:`_tail_matters`). ``steps_per_env``: the runs' rollout steps per env, one for every task or
+    a dict per task (``main`` fills each task's own, ``settings.STEPS_PER_ENV``); None, a task missing from the dict
+    or ``AGENT``'s 128: the runs made at the usual rollout."""
     want = _own_settings(algo, with_overrides(overrides))
     items = [code] if isinstance(code, str) else list(code)
     out: dict[str, list[dict]] = {}
