@@ -64,6 +64,9 @@ def _rollout(runner: TrirlRunner) -> list:
         ({"chain_length": 0, "approximator": {"enabled": False}}, "enable approximator"),
         ({"approximator": {"reservoir_size": -5}}, "reservoir_size"),
         ({"approximator": {"reservoir_size": 2.5}}, "reservoir_size"),
+        ({"approximator": {"absorbing_share": 1.0}}, "absorbing_share must lie in"),
+        ({"approximator": {"absorbing_share": -0.1}}, "absorbing_share must lie in"),
+        ({"approximator": {"absorbing_share": True}}, "absorbing_share must lie in"),
         ({"method": "bc"}, "method must be one of"),
         ({"policy_update": "trpo"}, "policy_update must be one of"),
         ({"epsilon": 0.1}, "unknown key"),
@@ -319,6 +322,46 @@ def test_absorbing_floor_bounds_the_tail_by_the_worst_lived_step() -> None:
     alg._relabelled[alg._absorbing] = -100.0
     alg._shape_absorbing_and_center(alg.trirl_cfg)
     assert (alg._relabelled[alg._absorbing] == -100.0).all()
+
+
+@pytest.mark.parametrize("share", [0.02, 0.0])
+def test_every_fit_keeps_the_absorbing_state_after_the_policy_stops_falling(monkeypatch, tmp_path, share) -> None:
+    """A retraining PPO prices a fall by the stored reward at the absorbing state for the whole tail; once the
+    policy stops falling neither the rollout nor a clip expert holds that state, so each regression (distillation
+    and the averaged reward) must carry it, or the networks' value there is extrapolation."""
+    approx = {**SMALL["approximator"], "absorbing_share": share}
+    runner = _runner(num_envs=4, steps=12, episode=5, average_reward=True, approximator=approx)
+    alg, step, falls = runner.alg, runner.env.step, [True]
+
+    def step_with_absorbing(actions):  # envs 0 and 2 fall, but only in the first rollout
+        obs, rew, dones, extras = step(actions)
+        extras["absorbing"] = dones.bool() & (torch.arange(4) % 2 == 0) & falls[0]
+        return obs, rew, dones, extras
+
+    runner.env.step = step_with_absorbing
+    assert alg.fit_rows(torch.zeros(5, 8)).shape == (5, 8)  # no absorbing state met yet: the rows as given
+    runner.learn(1)
+    first = alg._x[alg._absorbing.flatten()]
+    assert alg._absorbing.any() and torch.equal(alg._absorbing_row, first[:1])
+    assert alg.stats["reward_absorbing"] == pytest.approx(alg.reward.chain(first[:1]).item(), abs=1e-6)
+    assert alg.stats["reward_average_absorbing"] == pytest.approx(alg.averaged_reward()(first[:1]).item(), abs=1e-6)
+    falls[0] = False
+    fitted = []
+    for chain in (alg.reward.chain, alg.reward_average.chain):  # the distillations and the average's regressions
+        fit = chain._fit_base
+        monkeypatch.setattr(chain, "_fit_base", lambda t, data, *a, fit=fit: (fitted.append(data), fit(t, data, *a)))
+    runner.learn(4)
+    assert not alg._absorbing.any()  # the policy no longer falls ...
+    assert len(fitted) >= 5  # 4 averages and at least one distillation (the chain holds 3 snapshots)
+    for data in fitted:  # ... yet every regression holds the absorbing row at the configured share (or not at all)
+        held = (data == alg._absorbing_row).all(-1).sum().item()
+        expected = 0 if share == 0.0 else max(1, round(share * 2 * 48 / (1.0 - share)))
+        assert held == expected and data.shape[0] == 2 * 48 + expected
+    assert ("reward_absorbing" in alg.stats) and torch.equal(alg._absorbing_row, first[:1])
+    runner.save(str(tmp_path / "model.pt"))  # a resumed run keeps the row it met before
+    resumed = _runner(num_envs=4, steps=12, episode=5, average_reward=True, approximator=approx)
+    resumed.load(str(tmp_path / "model.pt"))
+    assert torch.equal(resumed.alg._absorbing_row, first[:1])
 
 
 def test_reward_network_mode_and_reservoir_train_end_to_end() -> None:

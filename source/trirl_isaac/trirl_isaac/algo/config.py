@@ -100,6 +100,14 @@ class ApproximatorCfg:
     """Policy feature rows kept from all past iterations (reservoir sampling: uniform over the rows, hence over
     iterations, which contribute equally many) and added to every distillation's regression data, with targets
     recomputed by the fold. 0: regress on the current batch only (policy and expert rows), as the authors do."""
+    absorbing_share: float = 0.02
+    """Share of every regression's rows (distillations and the averaged reward) that are the (absorbing, absorbing)
+    transition, once the run has met one. A retraining PPO pays a fall the stored reward's value there for the
+    whole tail, r_abs / (1 - gamma), so the network must hold the fold's value at that one point; the rollout and
+    the expert sample hold it only while the policy falls (clip experts never do), and afterwards the network's
+    value there is extrapolation: the Go2's averaged reward came to pay a fall +0.79 per step, a tail worth 13x
+    standing forever. 0: only the rows the rollout and the expert sample hold (the behaviour before 2026-12-07).
+    Tasks without absorbing states are unaffected."""
     output: str = "linear"
     """The network's output layer. 'softplus' (needs ``d_transform`` 'softplus', whose fold is positive): the output
     passes through softplus and is regressed in pre-activation space onto softplus^-1 of the targets, so the fit has
@@ -242,6 +250,9 @@ class TrirlCfg:
             _positive_int("approximator.num_steps", a.num_steps)
             _positive_int("approximator.batch_size", a.batch_size)
             _positive_int("approximator.evict_chunk", a.evict_chunk)
+            share = a.absorbing_share
+            if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share < 1.0:
+                raise ConfigError(f"trirl_cfg.approximator.absorbing_share must lie in [0, 1), got {share!r}")
             if not 0.0 <= a.skip_below < 1.0:
                 raise ConfigError(f"trirl_cfg.approximator.skip_below must lie in [0, 1), got {a.skip_below}")
             if int(a.reservoir_size) != a.reservoir_size or a.reservoir_size < 0:

@@ -43,6 +43,8 @@ LOGGED = (
     "reward_center",
     "absorbing_reward_raw",
     "absorbing_floor",
+    "reward_absorbing",
+    "reward_average_absorbing",
 )
 
 

@@ -139,6 +139,9 @@ class TRIRL(PPO):
         """f(D_i) on ``_x``, what D_i adds to the fold (``d_transform``; the logits themselves by default)."""
         self._r_before: torch.Tensor | None = None
         """r_i on ``_x``, the reward before this iteration's correction (for the dual estimate)."""
+        self._absorbing_row: torch.Tensor | None = None
+        """The (absorbing, absorbing) features, (1, F), kept from the first rollout that held one: every later
+        regression of the reward's networks includes it (``approximator.absorbing_share``)."""
         self.stats: dict[str, float] = {}
         """This iteration's logged statistics (the discriminator's, then the update's)."""
         self.stats_extra: dict[str, float] = {}
@@ -212,6 +215,8 @@ class TRIRL(PPO):
             disc_stats = self.disc_trainer.fit(x, self.expert)
         with torch.no_grad():
             self._x = x
+            if self._absorbing_row is None and self._absorbing.any():
+                self._absorbing_row = x[self._absorbing.flatten()][:1].clone()
             self._d_new = self.discriminator.eval()(x)
             self._f_new = fold_term(cfg.d_transform, self._d_new)  # what D_i adds to the fold
             if cfg.method == "trirl":  # one pass over the K snapshots; the pending D_i enters with the full eps
@@ -311,7 +316,7 @@ class TRIRL(PPO):
         eps = self.reward_step() if cfg.method == "trirl" else 1.0
         if cfg.method == "trirl":
             eps_tr = eps / (1.0 + eta)
-            data = torch.cat([self._x, self.expert.sample(self._x.shape[0])], dim=0)
+            data = self.fit_rows(torch.cat([self._x, self.expert.sample(self._x.shape[0])], dim=0))
             self.reward.chain.append(self.discriminator, eps_tr, eta, data=data, remember=self._x)
             if self.reward_average is not None:
                 self.reward_average.update(self.reward.chain, data)
@@ -335,9 +340,24 @@ class TRIRL(PPO):
             **dual,
             **self._dual_after_correction(losses["entropy"], eps_tr),
         )
+        if self._absorbing_row is not None:  # what a fall is priced at, per step of its tail (no random draws)
+            with torch.no_grad():
+                self.stats["reward_absorbing"] = self.reward.chain(self._absorbing_row).item()
+                if self.reward_average is not None:
+                    self.stats["reward_average_absorbing"] = self.reward_average.chain(self._absorbing_row).item()
         self.storage.clear()
         self.notify(self.stats)
         return {**losses, "discriminator": self.stats["disc_loss"]}
+
+    def fit_rows(self, data: torch.Tensor) -> torch.Tensor:
+        """``data`` (the rollout's and an expert sample's rows) plus, once the run has met the absorbing state,
+        that state's row repeated to ``approximator.absorbing_share`` of the result: the rows the reward's networks
+        are regressed on this iteration."""
+        share = self.trirl_cfg.approximator.absorbing_share
+        if self._absorbing_row is None or share <= 0.0:
+            return data
+        count = max(1, round(share * data.shape[0] / (1.0 - share)))
+        return torch.cat([data, self._absorbing_row.to(data.device).expand(count, -1)], dim=0)
 
     def _trust_region_step(self, eta_sched: float) -> dict[str, float]:
         """PPO's epochs of clipped-surrogate mini-batch steps, with the differentiable trust-region projection
@@ -547,6 +567,7 @@ class TRIRL(PPO):
             saved["reward_average"] = self.reward_average.state_dict()
         saved["trirl_iteration"] = self.iteration
         saved["dual_expert"] = self._dual_expert_x
+        saved["absorbing_row"] = self._absorbing_row
         saved["trirl_cfg"] = self.trirl_cfg.to_dict()
         return saved
 
@@ -575,6 +596,7 @@ class TRIRL(PPO):
             dual_x = loaded_dict.get("dual_expert")
             self._dual_expert_x = dual_x[0] if isinstance(dual_x, tuple) else dual_x  # older files: (x, r)
             self._dual_terms = None  # rebuilt from the loaded chain on first use
+            self._absorbing_row = loaded_dict.get("absorbing_row")  # older files: None, met again on the next fall
         return super().load(loaded_dict, load_cfg, strict)
 
     # ---------------------------------------------------------------- construction (rsl_rl factory hook)
