@@ -11,7 +11,7 @@ from rsl_rl.algorithms import PPO
 
 from trirl_isaac.algo.config import ConfigError, TrirlCfg
 from trirl_isaac.algo.expert import ExpertBuffer
-from trirl_isaac.algo.reward import LearnedReward
+from trirl_isaac.algo.reward import LearnedReward, transform, with_absorbing_tail
 from trirl_isaac.algo.runner import TrirlRunner
 from trirl_isaac.algo.trust_region import gaussian_entropy
 from trirl_isaac.envs.point_mass import PointMassCfg, PointMassEnv
@@ -75,6 +75,7 @@ def _rollout(runner: TrirlRunner) -> list:
         ({"chain_length": 5, "approximator": {"evict_chunk": 6}}, "evict_chunk"),
         ({"center_reward": "yes"}, "center_reward must be true or false"),
         ({"absorbing_floor": 1}, "absorbing_floor must be true or false"),
+        ({"absorbing_worst": "yes"}, "absorbing_worst must be true or false"),
         ({"d_transform": "exp"}, "d_transform must be one of"),
         ({"trust_region": {"entropy_floor": "high"}}, "trust_region.entropy_floor must be a finite number"),
         ({"trust_region": {"entropy_floor": float("nan")}}, "trust_region.entropy_floor must be a finite number"),
@@ -362,6 +363,29 @@ def test_every_fit_keeps_the_absorbing_state_after_the_policy_stops_falling(monk
     resumed = _runner(num_envs=4, steps=12, episode=5, average_reward=True, approximator=approx)
     resumed.load(str(tmp_path / "model.pt"))
     assert torch.equal(resumed.alg._absorbing_row, first[:1])
+
+
+@pytest.mark.parametrize("method", ["trirl", "gail"])
+def test_absorbing_worst_prices_a_fall_as_the_worst_lived_step_in_training_and_retraining(method) -> None:
+    alg, r_tilde = _absorbing_rollout(absorbing_worst=True, average_reward=method == "trirl", method=method)
+    if method != "trirl":  # a baseline's r~ is its latest D's transform
+        r_tilde = transform(method, alg._d_new).view_as(r_tilde)
+    relabelled = alg.storage.rewards.squeeze(-1) - alg._bootstrap
+    worst = r_tilde[~alg._absorbing].min()
+    assert (r_tilde[alg._absorbing] != worst).all()  # the learned value differs: the option moves it
+    expected = torch.where(alg._absorbing, worst / (1.0 - alg.gamma), r_tilde)
+    torch.testing.assert_close(relabelled, expected, rtol=1e-5, atol=1e-5)
+    alg.update()
+    lived = ~alg._absorbing.flatten()
+    saved = alg.reward(alg._x[lived]).min().item()  # the corrected reward r_{i+1}: what a retraining re-optimises
+    assert alg.reward.metadata["absorbing_reward"] == pytest.approx(saved, abs=1e-5)
+    r = torch.tensor([0.5, 3.0, -2.0])
+    frozen = with_absorbing_tail(alg.reward, r, torch.tensor([False, True, False]), alg.gamma)
+    torch.testing.assert_close(frozen, torch.tensor([0.5, saved / (1.0 - alg.gamma), -2.0]))
+    if method == "trirl":  # the averaged reward carries its own worst lived value
+        average = alg.averaged_reward()
+        assert average.metadata["absorbing_reward"] == pytest.approx(average(alg._x[lived]).min().item(), abs=1e-5)
+        assert average.metadata["absorbing_reward"] != pytest.approx(saved, abs=1e-3)
 
 
 def test_reward_network_mode_and_reservoir_train_end_to_end() -> None:

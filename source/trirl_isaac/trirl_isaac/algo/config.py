@@ -168,6 +168,14 @@ class TrirlCfg:
     """Bound the absorbing state's per-step reward below by the lowest reward of a lived step in the same rollout
     before its closed-form tail. The expert never falls, so D at the absorbing state extrapolates log 0; unbounded,
     one fall can cost more than many episodes of standing, and a policy learns to stand rather than walk."""
+    absorbing_worst: bool = False
+    """Price the absorbing state as the worst lived step: its per-step reward is the lowest reward of a lived step
+    in the same rollout (``absorbing_floor``'s bound taken as the value), and a frozen reward carries that value in
+    its metadata (``absorbing_reward``, the saved reward's own lowest lived value) for retraining. An expert that
+    never falls has rho_E = 0 there, so the log-ratio is -inf and a fall is the worst the policy can do; learned,
+    the value is the discriminators' extrapolation until the policy has fallen often enough (the Go2 with the
+    softplus fold: +1.0 per step at its first fall, iteration 57, 8x a lived step, for the whole tail). For experts
+    whose demonstrations fall (the benchmark's Hopper) the learned value is the data's: leave it off."""
     max_ent: bool = False
     """Optimise the policy at the theory's temperature: an entropy bonus of 1/beta per nat of the policy's entropy
     (the primal is H(pi) - beta KL(rho_pi || rho_E); in policy units, divided by beta, the entropy weighs 1/beta),
@@ -287,7 +295,7 @@ class TrirlCfg:
             raise ConfigError(f"trirl_cfg.average_power must be a number >= 0, got {self.average_power!r}")
         if self.average_power != 0.0 and not self.average_reward:
             raise ConfigError("trirl_cfg.average_power weighs the averaged reward: it needs average_reward=true")
-        for name in ("center_reward", "absorbing_floor", "max_ent", "average_reward"):
+        for name in ("center_reward", "absorbing_floor", "absorbing_worst", "max_ent", "average_reward"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"trirl_cfg.{name} must be true or false, got {getattr(self, name)!r}")
 

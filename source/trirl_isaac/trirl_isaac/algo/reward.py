@@ -348,12 +348,15 @@ class RewardChain:
 
 def with_absorbing_tail(reward: Any, r: torch.Tensor, absorbing: torch.Tensor, gamma: float) -> torch.Tensor:
     """``r``, the values of the frozen ``reward``, with every absorbing step standing for the absorbing state's
-    whole tail, r_abs / (1 - gamma). A reward trained with ``absorbing_floor`` / ``center_reward`` carries its last
-    rollout's floor / centre in its metadata and applies them here as training did (floor, then centre, then the
-    tail), so a re-optimising PPO prices a fall alike and its critic's targets stay near 0."""
+    whole tail, r_abs / (1 - gamma). A reward trained with ``absorbing_worst`` / ``absorbing_floor`` /
+    ``center_reward`` carries its last rollout's absorbing value / floor / centre in its metadata and applies them
+    here as training did (the value or the floor, then the centre, then the tail), so a re-optimising PPO prices a
+    fall alike and its critic's targets stay near 0."""
     meta = getattr(reward, "metadata", {})
     floor, center = meta.get("absorbing_floor"), float(meta.get("reward_center", 0.0))
-    if floor is not None:
+    if meta.get("absorbing_reward") is not None:  # trained with absorbing_worst: a fall is its worst lived step
+        r = torch.where(absorbing, torch.full_like(r, float(meta["absorbing_reward"])), r)
+    elif floor is not None:
         r = torch.where(absorbing, r.clamp(min=float(floor)), r)
     r = r - center
     return torch.where(absorbing, r / (1.0 - gamma), r)

@@ -43,6 +43,7 @@ LOGGED = (
     "reward_center",
     "absorbing_reward_raw",
     "absorbing_floor",
+    "absorbing_reward",
     "reward_absorbing",
     "reward_average_absorbing",
 )

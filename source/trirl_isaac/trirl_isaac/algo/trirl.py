@@ -246,7 +246,9 @@ class TRIRL(PPO):
         r = self._relabelled
         if self._absorbing.any():
             self.stats_extra["absorbing_reward_raw"] = r[self._absorbing].mean().item()
-            if cfg.absorbing_floor and lived.any():
+            if cfg.absorbing_worst and lived.any():  # the worst lived step, for the whole tail
+                r[self._absorbing] = r[lived].min()
+            elif cfg.absorbing_floor and lived.any():
                 floor = r[lived].min()
                 r[self._absorbing] = torch.maximum(r[self._absorbing], floor)
                 self.stats_extra["absorbing_floor"] = floor.item()
@@ -340,6 +342,14 @@ class TRIRL(PPO):
             **dual,
             **self._dual_after_correction(losses["entropy"], eps_tr),
         )
+        if cfg.absorbing_worst:  # the saved reward r_{i+1} on this rollout's lived steps, at its lowest
+            lived = ~self._absorbing.flatten()
+            if lived.any():
+                r_next = self._r_before[lived]  # a baseline's reward is its latest D's transform: r~ itself
+                if cfg.method == "trirl":
+                    r_next = (1.0 - eps_tr) * r_next + eps_tr * self._f_new[lived]
+                self.reward.metadata["absorbing_reward"] = r_next.min().item()
+                self.stats["absorbing_reward"] = self.reward.metadata["absorbing_reward"]
         if self._absorbing_row is not None:  # what a fall is priced at, per step of its tail (no random draws)
             with torch.no_grad():
                 self.stats["reward_absorbing"] = self.reward.chain(self._absorbing_row).item()
@@ -550,6 +560,10 @@ class TRIRL(PPO):
         if self.reward_average is None:
             return None
         meta = {**self.reward.metadata, "averaged_iterations": self.reward_average.count}
+        if "absorbing_reward" in meta and self._x is not None:  # the average's own worst lived value
+            lived = ~self._absorbing.flatten()
+            with torch.no_grad():
+                meta["absorbing_reward"] = self.reward_average.chain(self._x[lived]).min().item()
         if self.reward_average.power != 0.0:  # absent for the uniform mean: its files stay as they were
             meta["average_power"] = self.reward_average.power
         return LearnedReward(self.reward_average.chain, self.reward.method, self.reward.beta, meta)
