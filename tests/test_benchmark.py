@@ -773,6 +773,41 @@ def test_final_table_picks_one_setting_per_row_and_checks_targets(tmp_path) -> N
         table.main([str(tmp_path), "--code", "aaa", "--steps", "pointmaze", "--row", "X", "trirl"])
 
 
+def test_final_table_chooses_each_runs_reward_by_its_final_discriminator_accuracy(tmp_path) -> None:
+    from trirl_isaac.bench import table
+
+    (tmp_path / "runs").mkdir()
+
+    def run(seed, overrides, acc, retrain, train=1.0):  # 20 iterations; the last tenth (2) sets the accuracy
+        history = [{"disc_accuracy": 0.99} for _ in range(18)] + [{"disc_accuracy": acc}] * 2
+        return {"task": "pointmaze", "algo": "trirl", "seed": seed, "overrides": overrides, "history": history,
+                "code": {"source_sha1": "aaa"}, "budget": {"steps": 1000, "env": {}},
+                "train": {"normalised": train, "curve": [[1, train]]},
+                "retrain": {"normalised": retrain, "curve": [[1, retrain]]}}  # fmt: skip
+
+    final = ["average_reward=false"]
+    runs = [run(0, [], 0.80, 1.0), run(0, final, 0.80, 0.0), run(1, [], 0.95, 0.1), run(1, final, 0.95, 0.7)]
+    runs.append(run(2, [], 0.70, 0.9))  # no final-reward run of seed 2: the rule cannot be applied to it
+    for i, r in enumerate(runs):
+        (tmp_path / "runs" / f"r{i}.json").write_text(json.dumps(r))
+    out = tmp_path / "final.md"
+    argv = [str(tmp_path), "--code", "aaa", "--steps", "pointmaze=1000", "--steps_per_env", "128",
+            "--row", "avg", "trirl", "--by_accuracy", "rule", "0.9", "--out", str(out)]  # fmt: skip
+    table.main(argv)
+    text = out.read_text()
+    # seed 0 (accuracy 0.80) re-optimises its averaged reward (1.0), seed 1 (0.95) its final one (0.7)
+    assert "| rule | 0.85 [-1.06, 2.76] (n=2) |" in text
+    assert "pointmaze 0: averaged (0.800), 1: final (0.950)." in text
+    assert "| avg | 0.67 [-0.56, 1.89] (n=3) |" in text  # the averaged rewards of seeds 0-2: 1.0, 0.1, 0.9
+    (tmp_path / "runs" / "r1.json").write_text(json.dumps(run(0, final, 0.80, 0.0, train=0.5)))
+    with pytest.raises(SystemExit, match="seed 0: .* are not the same training"):
+        table.main(argv)
+    for name in ("r0", "r2", "r4"):
+        (tmp_path / "runs" / f"{name}.json").unlink()
+    with pytest.raises(SystemExit, match="no seed has both"):
+        table.main([*argv[:7], "--row", "fin", "trirl", "average_reward=false", *argv[10:]])
+
+
 def test_final_table_pools_folders_and_code_versions_and_checks_the_tail_only_where_it_acts(tmp_path) -> None:
     from trirl_isaac.bench import table
 

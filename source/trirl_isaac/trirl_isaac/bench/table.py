@@ -122,6 +122,39 @@ def select(
     return out
 
 
+def final_accuracy(run: dict) -> float:
+    """The discriminator's accuracy over the last tenth of a run's iterations (at least one)."""
+    history = [h["disc_accuracy"] for h in run.get("history", []) if h.get("disc_accuracy") is not None]
+    if not history:
+        raise SystemExit(f"{run.get('file', 'a run')}: no discriminator accuracy in its history")
+    return float(np.mean(history[-max(1, len(history) // 10) :]))
+
+
+def select_by_accuracy(
+    averaged: dict[str, list[dict]], final: dict[str, list[dict]], threshold: float
+) -> tuple[dict[str, list[dict]], dict[str, list[str]]]:
+    """Per task and seed, the run re-optimising the averaged reward when the training's discriminator still told
+    policy from expert less often than ``threshold`` at the end (:func:`final_accuracy`), else the run re-optimising
+    the final reward: a choice a user can make without the true reward. The two runs of a seed must be one training
+    (equal train scores and discriminator accuracies; a named error otherwise); a seed with only one of them is left
+    out. Returns the picked runs and, per task, the choices ("seed: averaged|final (accuracy)")."""
+    picked: dict[str, list[dict]] = {}
+    notes: dict[str, list[str]] = {}
+    for task in averaged:
+        mine = {r["seed"]: r for r in final.get(task, [])}
+        for a in averaged[task]:
+            f = mine.get(a["seed"])
+            if f is None:
+                continue
+            acc = final_accuracy(a)
+            if a["train"]["normalised"] != f["train"]["normalised"] or acc != final_accuracy(f):
+                raise SystemExit(f"{task} seed {a['seed']}: {a['file']} and {f['file']} are not the same training")
+            choice = "averaged" if acc < threshold else "final"
+            picked.setdefault(task, []).append(a if choice == "averaged" else f)
+            notes.setdefault(task, []).append(f"{a['seed']}: {choice} ({acc:.3f})")
+    return picked, notes
+
+
 def scores(per_task: dict[str, list[dict]]) -> dict[str, dict[str, list[float]]]:
     """phase -> cell -> normalised scores; train/retrain cells are tasks, transfer cells the shifted tasks."""
     out: dict[str, dict[str, list[float]]] = {p: {} for p in PHASES}
@@ -238,6 +271,19 @@ def build(rows: list[tuple[str, str, list[str]]], runs: list[dict], args: Any) -
             )
         data[label] = {"algo": algo, "overrides": overrides, "scores": scores(picked), "curves": curves(picked),
                        "seeds": {t: [r["seed"] for r in rs] for t, rs in picked.items()}}  # fmt: skip
+    rule = getattr(args, "by_accuracy", None)
+    notes: dict[str, list[str]] = {}
+    if rule:
+        label, threshold = rule[0], float(rule[1])
+        args_sel = (args.code, args.steps, args.seeds, args.absorbing_tail, getattr(args, "steps_per_env", None))
+        averaged = select(runs, "trirl", [], *args_sel)
+        final = select(runs, "trirl", ["average_reward=false"], *args_sel)
+        picked, notes = select_by_accuracy(averaged, final, threshold)
+        if not picked:
+            raise SystemExit("--by_accuracy: no seed has both an averaged-reward and a final-reward run")
+        seeds = {t: [r["seed"] for r in rs] for t, rs in picked.items()}
+        data[label] = {"algo": "trirl", "overrides": [f"by_accuracy<{threshold:g}"], "scores": scores(picked),
+                       "curves": curves(picked), "seeds": seeds}  # fmt: skip
     cells = {p: sorted({c for d in data.values() for c in d["scores"][p]}) for p in PHASES}
     lines = [
         f"# Final table: {', '.join(args.folders)} (code {' / '.join(args.code)})",
@@ -250,6 +296,13 @@ def build(rows: list[tuple[str, str, list[str]]], runs: list[dict], args: Any) -
         "docstring for the command).",
         "",
     ]  # fmt: skip
+    if rule:
+        lines += [
+            f"Row {rule[0]!r}: per task and seed, the averaged reward where the training's discriminator accuracy over "
+            f"its last tenth of iterations is below {float(rule[1]):g}, else the final reward (seed: choice "
+            "(accuracy)): " + "; ".join(f"{t} " + ", ".join(n) for t, n in notes.items()) + ".",
+            "",
+        ]
     summary: dict[str, Any] = {}
     for phase in PHASES:
         if not cells[phase]:
@@ -357,6 +410,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", nargs="+", required=True, help="TASK=STEPS: the tasks and each one's budget")
     p.add_argument("--row", nargs="+", action="append", required=True, metavar="LABEL ALGO [OVERRIDE ...]",
                    help="one row: its label, the method, and the --trirl overrides of its runs")  # fmt: skip
+    p.add_argument("--by_accuracy", nargs=2, default=None, metavar=("LABEL", "THRESHOLD"),
+                   help="add a TRIRL row that re-optimises, per run, the averaged reward if the training's final "
+                        "discriminator accuracy is below THRESHOLD, else the final one (needs both runs)")  # fmt: skip
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--absorbing_tail", default=ENV["absorbing_tail"])
     p.add_argument("--steps_per_env", nargs="+", default=None,
