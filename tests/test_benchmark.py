@@ -787,7 +787,8 @@ def test_final_table_chooses_each_runs_reward_by_its_final_discriminator_accurac
 
     final = ["average_reward=false"]
     runs = [run(0, [], 0.80, 1.0), run(0, final, 0.80, 0.0), run(1, [], 0.95, 0.1), run(1, final, 0.95, 0.7)]
-    runs.append(run(2, [], 0.70, 0.9))  # no final-reward run of seed 2: the rule cannot be applied to it
+    runs.append(run(2, [], 0.70, 0.9))  # seed 2 has only its averaged-reward run: the one the rule picks
+    runs.append(run(3, [], 0.95, 0.9))  # seed 3 has only its averaged-reward run, but the rule picks the final one
     for i, r in enumerate(runs):
         (tmp_path / "runs" / f"r{i}.json").write_text(json.dumps(r))
     out = tmp_path / "final.md"
@@ -795,17 +796,17 @@ def test_final_table_chooses_each_runs_reward_by_its_final_discriminator_accurac
             "--row", "avg", "trirl", "--by_accuracy", "rule", "0.9", "--out", str(out)]  # fmt: skip
     table.main(argv)
     text = out.read_text()
-    # seed 0 (accuracy 0.80) re-optimises its averaged reward (1.0), seed 1 (0.95) its final one (0.7)
-    assert "| rule | 0.85 [-1.06, 2.76] (n=2) |" in text
-    assert "pointmaze 0: averaged (0.800), 1: final (0.950)." in text
-    assert "| avg | 0.67 [-0.56, 1.89] (n=3) |" in text  # the averaged rewards of seeds 0-2: 1.0, 0.1, 0.9
+    # seeds 0 and 2 (accuracy 0.80, 0.70) re-optimise their averaged reward (1.0, 0.9), seed 1 (0.95) its final (0.7)
+    assert "| rule | 0.87 [0.49, 1.25] (n=3) |" in text
+    assert "pointmaze 0: averaged (0.800), 1: final (0.950), 2: averaged (0.700), 3: final (0.950; no such" in text
+    assert "| avg | 0.72 [0.06, 1.39] (n=4) |" in text  # the averaged rewards of seeds 0-3: 1.0, 0.1, 0.9, 0.9
     (tmp_path / "runs" / "r1.json").write_text(json.dumps(run(0, final, 0.80, 0.0, train=0.5)))
     with pytest.raises(SystemExit, match="seed 0: .* are not the same training"):
         table.main(argv)
-    for name in ("r0", "r2", "r4"):
+    for name in ("r0", "r1", "r2", "r3", "r4"):  # left: seed 3's averaged run, which the rule does not pick
         (tmp_path / "runs" / f"{name}.json").unlink()
-    with pytest.raises(SystemExit, match="no seed has both"):
-        table.main([*argv[:7], "--row", "fin", "trirl", "average_reward=false", *argv[10:]])
+    with pytest.raises(SystemExit, match="no run of the reward the rule chooses"):
+        table.main(argv)
 
 
 def test_final_table_pools_folders_and_code_versions_and_checks_the_tail_only_where_it_acts(tmp_path) -> None:

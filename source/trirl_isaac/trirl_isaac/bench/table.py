@@ -135,23 +135,30 @@ def select_by_accuracy(
 ) -> tuple[dict[str, list[dict]], dict[str, list[str]]]:
     """Per task and seed, the run re-optimising the averaged reward when the training's discriminator still told
     policy from expert less often than ``threshold`` at the end (:func:`final_accuracy`), else the run re-optimising
-    the final reward: a choice a user can make without the true reward. The two runs of a seed must be one training
-    (equal train scores and discriminator accuracies; a named error otherwise); a seed with only one of them is left
-    out. Returns the picked runs and, per task, the choices ("seed: averaged|final (accuracy)")."""
+    the final reward: a choice a user can make without the true reward. Where a seed has both runs they must be one
+    training (equal train scores and discriminator accuracies; a named error otherwise); a seed whose chosen run is
+    missing is left out. Returns the picked runs and, per task, the choices ("seed: averaged|final (accuracy)")."""
     picked: dict[str, list[dict]] = {}
     notes: dict[str, list[str]] = {}
-    for task in averaged:
-        mine = {r["seed"]: r for r in final.get(task, [])}
-        for a in averaged[task]:
-            f = mine.get(a["seed"])
-            if f is None:
-                continue
-            acc = final_accuracy(a)
-            if a["train"]["normalised"] != f["train"]["normalised"] or acc != final_accuracy(f):
-                raise SystemExit(f"{task} seed {a['seed']}: {a['file']} and {f['file']} are not the same training")
+    for task in sorted(set(averaged) | set(final)):
+        a_by_seed = {r["seed"]: r for r in averaged.get(task, [])}
+        f_by_seed = {r["seed"]: r for r in final.get(task, [])}
+        for seed in sorted(set(a_by_seed) | set(f_by_seed)):
+            a, f = a_by_seed.get(seed), f_by_seed.get(seed)
+            acc = final_accuracy(a if a is not None else f)
+            if (
+                a is not None
+                and f is not None
+                and (a["train"]["normalised"] != f["train"]["normalised"] or acc != final_accuracy(f))
+            ):
+                raise SystemExit(f"{task} seed {seed}: {a['file']} and {f['file']} are not the same training")
             choice = "averaged" if acc < threshold else "final"
-            picked.setdefault(task, []).append(a if choice == "averaged" else f)
-            notes.setdefault(task, []).append(f"{a['seed']}: {choice} ({acc:.3f})")
+            run = a if choice == "averaged" else f
+            if run is None:
+                notes.setdefault(task, []).append(f"{seed}: {choice} ({acc:.3f}; no such run, left out)")
+                continue
+            picked.setdefault(task, []).append(run)
+            notes.setdefault(task, []).append(f"{seed}: {choice} ({acc:.3f})")
     return picked, notes
 
 
@@ -280,7 +287,7 @@ def build(rows: list[tuple[str, str, list[str]]], runs: list[dict], args: Any) -
         final = select(runs, "trirl", ["average_reward=false"], *args_sel)
         picked, notes = select_by_accuracy(averaged, final, threshold)
         if not picked:
-            raise SystemExit("--by_accuracy: no seed has both an averaged-reward and a final-reward run")
+            raise SystemExit("--by_accuracy: no run of the reward the rule chooses")
         seeds = {t: [r["seed"] for r in rs] for t, rs in picked.items()}
         data[label] = {"algo": "trirl", "overrides": [f"by_accuracy<{threshold:g}"], "scores": scores(picked),
                        "curves": curves(picked), "seeds": seeds}  # fmt: skip
@@ -412,7 +419,7 @@ def main(argv: list[str] | None = None) -> None:
                    help="one row: its label, the method, and the --trirl overrides of its runs")  # fmt: skip
     p.add_argument("--by_accuracy", nargs=2, default=None, metavar=("LABEL", "THRESHOLD"),
                    help="add a TRIRL row that re-optimises, per run, the averaged reward if the training's final "
-                        "discriminator accuracy is below THRESHOLD, else the final one (needs both runs)")  # fmt: skip
+                        "discriminator accuracy is below THRESHOLD, else the final one")  # fmt: skip
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--absorbing_tail", default=ENV["absorbing_tail"])
     p.add_argument("--steps_per_env", nargs="+", default=None,
