@@ -559,6 +559,7 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
     assert {"train", "retrain", "transfer"} <= set(blob["summary"])
     assert set(blob["summary"]["train"]["iqm"]) == {"trirl", "gail", "airl", "amp"}
     assert len(blob["runs"]) == 10
+    assert blob["args"]["out"] == out.name  # no path of the machine: the folder outside the repository, by name
     control = [r for r in blob["runs"] if r["algo"] == "ppo_true"]
     assert len(control) == 2 and all({"retrain", "transfer:pointmaze_flipped"} <= set(r) for r in control)
     assert "train" not in control[0] and "| pointmaze |" in table and "ppo_true" in table

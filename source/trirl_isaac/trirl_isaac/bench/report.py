@@ -59,6 +59,13 @@ def summarise(runs: list[dict], algos: list[str]) -> dict[str, Any]:
     return out
 
 
+def portable_path(path: str) -> str:
+    """``path`` relative to the working directory when it lies inside it, else its last component: a results file
+    names its folder without the machine it was written on."""
+    rel = os.path.relpath(os.path.abspath(path))
+    return rel if not rel.startswith("..") else os.path.basename(os.path.normpath(path))
+
+
 def write_report(args, runs: list[dict], refs: dict, summary: dict, speed: list[dict], verbose: bool = True) -> None:
     """results.md, results.json, curves.png and trirl_<task>.png."""
     algos = list(args.algos)
@@ -112,7 +119,7 @@ def write_report(args, runs: list[dict], refs: dict, summary: dict, speed: list[
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     blob = {
-        "args": vars(args),
+        "args": {**vars(args), "out": portable_path(args.out)},
         "trirl_cfg": args.trirl,
         "env": args.env,
         "num_envs": NUM_ENVS,
