@@ -106,7 +106,7 @@ class ApproximatorCfg:
     whole tail, r_abs / (1 - gamma), so the network must hold the fold's value at that one point; the rollout and
     the expert sample hold it only while the policy falls (clip experts never do), and afterwards the network's
     value there is extrapolation: the Go2's averaged reward came to pay a fall +0.79 per step, a tail worth 13x
-    standing forever. 0: only the rows the rollout and the expert sample hold (the behaviour before 2026-12-07).
+    standing forever. 0: only the rows the rollout and the expert sample hold (the behaviour before 2026-12-06).
     Tasks without absorbing states are unaffected."""
     output: str = "linear"
     """The network's output layer. 'softplus' (needs ``d_transform`` 'softplus', whose fold is positive): the output
