@@ -801,6 +801,9 @@ def test_final_table_chooses_each_runs_reward_by_its_final_discriminator_accurac
     assert "| rule | 0.87 [0.49, 1.25] (n=3) |" in text
     assert "pointmaze 0: averaged (0.800), 1: final (0.950), 2: averaged (0.700), 3: final (0.950; no such" in text
     assert "| avg | 0.72 [0.06, 1.39] (n=4) |" in text  # the averaged rewards of seeds 0-3: 1.0, 0.1, 0.9, 0.9
+    for bad in ("high", "1.5", "0"):  # a threshold that is no accuracy: a named error before any work
+        with pytest.raises(SystemExit, match="THRESHOLD must be an accuracy"):
+            table.main([*argv[:10], "--by_accuracy", "rule", bad, *argv[13:]])
     (tmp_path / "runs" / "r1.json").write_text(json.dumps(run(0, final, 0.80, 0.0, train=0.5)))
     with pytest.raises(SystemExit, match="seed 0: .* are not the same training"):
         table.main(argv)

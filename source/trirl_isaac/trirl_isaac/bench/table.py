@@ -433,6 +433,13 @@ def main(argv: list[str] | None = None) -> None:
     for c in args.code:
         if "=" in c and c.split("=", 1)[0] not in args.steps:
             raise SystemExit(f"--code {c!r}: {c.split('=', 1)[0]!r} is not a task of --steps ({', '.join(args.steps)})")
+    if args.by_accuracy is not None:
+        try:
+            threshold = float(args.by_accuracy[1])
+        except ValueError:
+            threshold = math.nan
+        if not 0.0 < threshold <= 1.0:
+            raise SystemExit(f"--by_accuracy {args.by_accuracy[1]!r}: THRESHOLD must be an accuracy in (0, 1]")
     rows = []
     for spec in args.row:
         if len(spec) < 2:
