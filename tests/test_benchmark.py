@@ -851,6 +851,14 @@ def test_final_table_pools_folders_and_code_versions_and_checks_the_tail_only_wh
     assert "| GAIL | 0.70 (n=1) | 1.00 [1.00, 1.00] |" in out.read_text()
     with pytest.raises(SystemExit, match="not a task of --steps"):
         table.main([*argv, "--code", "ant=aaa"])
+    # TASK:ALGO=HASH: that task's method on these hashes only (a rerun on newer code replaces the older runs)
+    (new / "runs" / "hc1.json").write_text(json.dumps(run("halfcheetah", "gail", 1, "bbb", "closed_form", 0.9)))
+    table.main([*argv, "--code", "aaa", "bbb", "halfcheetah:gail=bbb"])  # without it: two runs of seeds 0, 1
+    assert "| GAIL | 0.80 [-0.47, 2.07] (n=2) | 1.00 [1.00, 1.00] |" in out.read_text()
+    for bad, match in (("hopper:airl=aaa", "'airl' is the method of no row"), ("ant:gail=aaa", "not a task")):
+        with pytest.raises(SystemExit, match=match):
+            table.main([*argv, "--code", "aaa", bad])
+    (new / "runs" / "hc1.json").unlink()
     # --steps_per_env per task: Hopper's runs at 32 steps per env, HalfCheetah's unset
     for s in range(5):
         r = run("hopper", "gail", s, "bbb", "closed_form", 2.0)

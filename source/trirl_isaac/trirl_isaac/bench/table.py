@@ -86,15 +86,18 @@ def select(
     steps_per_env: int | dict[str, int | None] | None = None,
 ) -> dict[str, list[dict]]:
     """Per task, the runs of one setting (sorted by seed) on any of the ``code`` hashes (``HASH`` for every task,
-    ``TASK=HASH`` for one); two runs of one seed are a named error. The absorbing tail must match only on tasks with
-    terminations (see :func:`_tail_matters`). ``steps_per_env``: the runs' rollout steps per env, one for every task or
-    a dict per task (``main`` fills each task's own, ``settings.STEPS_PER_ENV``); None, a task missing from the dict
-    or ``AGENT``'s 128: the runs made at the usual rollout."""
+    ``TASK=HASH`` for one; ``TASK:ALGO=HASH`` for one task's method, and then only those hashes for it: a method rerun
+    on newer code replaces its older runs there); two runs of one seed are a named error. The absorbing tail must
+    match only on tasks with terminations (see :func:`_tail_matters`). ``steps_per_env``: the runs' rollout steps per
+    env, one for every task or a dict per task (``main`` fills each task's own, ``settings.STEPS_PER_ENV``); None, a
+    task missing from the dict or ``AGENT``'s 128: the runs made at the usual rollout."""
     want = _own_settings(algo, with_overrides(overrides))
     items = [code] if isinstance(code, str) else list(code)
     out: dict[str, list[dict]] = {}
     for task, budget in steps.items():
-        codes = {c.split("=", 1)[-1] for c in items if "=" not in c or c.split("=", 1)[0] == task}
+        codes = {c.split("=", 1)[1] for c in items if c.split("=", 1)[0] == f"{task}:{algo}"} or {
+            c.split("=", 1)[-1] for c in items if "=" not in c or c.split("=", 1)[0] == task
+        }
         mine: dict[int, dict] = {}
         check_tail = _tail_matters(task)
         spe = steps_per_env.get(task) if isinstance(steps_per_env, dict) else steps_per_env
@@ -413,7 +416,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--code", nargs="+", required=True,
                    help="the code hash (source_sha1) a run must carry; several: runs of any of them (for code versions "
                         "whose runs of a setting are bit-identical, as shown by rerunning one); TASK=HASH: for that "
-                        "task only")  # fmt: skip
+                        "task only; TASK:ALGO=HASH: for that task's method, replacing the other hashes there (a "
+                        "method rerun on newer code)")  # fmt: skip
     p.add_argument("--steps", nargs="+", required=True, help="TASK=STEPS: the tasks and each one's budget")
     p.add_argument("--row", nargs="+", action="append", required=True, metavar="LABEL ALGO [OVERRIDE ...]",
                    help="one row: its label, the method, and the --trirl overrides of its runs")  # fmt: skip
@@ -430,9 +434,14 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     args.steps = parse_steps(args.steps)
     args.steps_per_env = parse_steps_per_env(args.steps_per_env, list(args.steps))
+    algos = {spec[1] for spec in args.row if len(spec) > 1} | ({"trirl"} if args.by_accuracy else set())
     for c in args.code:
-        if "=" in c and c.split("=", 1)[0] not in args.steps:
-            raise SystemExit(f"--code {c!r}: {c.split('=', 1)[0]!r} is not a task of --steps ({', '.join(args.steps)})")
+        key = c.split("=", 1)[0] if "=" in c else None
+        task, _, algo = (key or "").partition(":")
+        if key is not None and task not in args.steps:
+            raise SystemExit(f"--code {c!r}: {task!r} is not a task of --steps ({', '.join(args.steps)})")
+        if key is not None and ":" in key and algo not in algos:
+            raise SystemExit(f"--code {c!r}: {algo!r} is the method of no row ({', '.join(sorted(algos))})")
     if args.by_accuracy is not None:
         try:
             threshold = float(args.by_accuracy[1])
