@@ -546,18 +546,21 @@ def test_clip_probe_reports_every_comparison() -> None:
         assert 0.0 <= report[key]["accuracy"] <= 1.0
 
 
-def test_reward_along_path_interpolates_two_policies_and_prices_each_reward() -> None:
-    """scripts/probe_reward.py's library path, tiny budget: with the walker as its own stander every alpha plays the
-    same policy, so the path is flat; each reward gets a per-step mean and a first-episode return; a missing reward
-    file is named."""
+def test_reward_along_path_interpolates_two_policies_and_prices_each_reward(tmp_path) -> None:
+    """scripts/probe_reward.py's library path, tiny budget: with the walker as its own stander (once kept with its
+    actor only) every alpha plays the same policy, so the path is flat; each reward gets a per-step mean and a
+    first-episode return; a missing reward file is named."""
     from trirl_isaac.twin.probe import reward_along_path
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     expert = os.path.join(root, "docs", "twin", "go2_expert_gait_limits")
     walker = ("expert", os.path.join(expert, "model_700.pt"))
+    kept = torch.load(walker[1], weights_only=False, map_location="cpu")
+    torch.save({k: v for k, v in kept.items() if k in ("actor_state_dict", "iter", "infos")}, tmp_path / "actor.pt")
+    stander = ("expert", str(tmp_path / "actor.pt"))
     clip = [os.path.join(expert, "recorded_model_700_simvel.h5")]
     rewards = {"gail": os.path.join(root, "docs", "twin", "go2_gail", "reward.pt")}
-    report = reward_along_path("TRIRL-Go2-Walk", rewards, walker, walker, clip, (0.0, 1.0), num_envs=3, steps=12)
+    report = reward_along_path("TRIRL-Go2-Walk", rewards, walker, stander, clip, (0.0, 1.0), num_envs=3, steps=12)
     first, last = report["path"]
     assert (first["alpha"], last["alpha"]) == (0.0, 1.0)
     for key in ("forward_speed", "falls_per_1000_steps"):

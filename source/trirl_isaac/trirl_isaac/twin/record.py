@@ -33,7 +33,9 @@ def sha1_of(path: str) -> str:
 
 
 def load_policy(env, task: str, mode: str, checkpoint: str):
-    """The deterministic policy (obs -> actions) of an rsl_rl checkpoint written by ``train_twin.py``."""
+    """The deterministic policy (obs -> actions) of an rsl_rl checkpoint written by ``train_twin.py``. Outside TRIRL's
+    mode only the actor is read, so a checkpoint kept without its critic and optimizer state (a third of the size)
+    plays as well."""
     from rsl_rl.runners import OnPolicyRunner
 
     from trirl_isaac.algo.runner import TrirlRunner
@@ -43,7 +45,7 @@ def load_policy(env, task: str, mode: str, checkpoint: str):
         raise FileNotFoundError(f"checkpoint not found: {checkpoint}")
     runner_cls = TrirlRunner if mode == "trirl" else OnPolicyRunner
     runner = runner_cls(env, agent_config(task, mode), log_dir=None, device="cpu")
-    runner.load(checkpoint, map_location="cpu")
+    runner.load(checkpoint, load_cfg=None if mode == "trirl" else {"actor": True}, map_location="cpu")
     return runner.get_inference_policy(device="cpu")
 
 
