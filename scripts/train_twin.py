@@ -3,6 +3,8 @@
     python scripts/train_twin.py --task TRIRL-Go2-Walk --mode expert --iterations 1500 --num_envs 64
     python scripts/train_twin.py --task TRIRL-Go2-Walk --iterations 1500            # TRIRL on the task's clip
     python scripts/train_twin.py --task TRIRL-Go2-Walk --mode retrain --reward logs/twin/.../reward.pt
+    python scripts/train_twin.py --task TRIRL-Go2-Walk --mode retrain --reward logs/twin/.../reward.pt \
+        --init_actor logs/twin/.../model_250.pt --dynamics payload_kg=3 motor_strength=0.8   # new dynamics
 
 Agents are the Isaac Lab tasks' own settings; see trirl_isaac.twin.train. Writes checkpoints, reward.pt (TRIRL) and
 summary.json (gait every --eval_every iterations: survival, forward speed and duty factors against the clip's) to
@@ -48,8 +50,22 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="the algorithm's own (PPO) settings, any mode, e.g. use_clipped_value_loss=false",
     )
+    p.add_argument(
+        "--dynamics",
+        nargs="+",
+        default=None,
+        metavar="KEY=VALUE",
+        help="changed dynamics, e.g. payload_kg=3 motor_strength=0.8 friction=0.5 (trirl_isaac.twin.model.Dynamics)",
+    )
+    p.add_argument("--init_actor", default=None, help="start the policy from this twin checkpoint's actor (any mode)")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
+    from trirl_isaac.twin.model import Dynamics
+
+    try:
+        dynamics = Dynamics.parse(args.dynamics)
+    except ValueError as e:
+        raise SystemExit(f"--dynamics: {e}") from None
     import torch
 
     torch.set_num_threads(args.threads)
@@ -74,6 +90,8 @@ def main() -> None:
         args.motion_files,
         args.trirl,
         args.algorithm,
+        dynamics,
+        args.init_actor,
     )
 
 

@@ -280,6 +280,71 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
     assert "entropy_coef 0.0 -> 0.05" in capsys.readouterr().out
     with pytest.raises(ValueError, match="needs a learned reward"):
         train("TRIRL-Go2-Walk", "retrain", 1, 4, 0, str(tmp_path / "none"))
+    # re-optimising on new dynamics from the TRIRL policy: the actor starts as TRIRL's (critic and optimizer fresh)
+    from trirl_isaac.twin.model import Dynamics
+
+    moved = train("TRIRL-Go2-Walk", "retrain", iterations=0, num_envs=4, seed=0, log_dir=str(tmp_path / "moved"),
+                  reward_path=str(out / "reward.pt"), eval_envs=2, dynamics=Dynamics(payload_kg=3.0),
+                  init_actor=str(out / "model_2.pt"))  # fmt: skip
+    assert moved["dynamics"] == {"payload_kg": 3.0} and moved["init_actor"] == str(out / "model_2.pt")
+    source = torch.load(out / "model_2.pt", weights_only=False)["actor_state_dict"]
+    started = torch.load(tmp_path / "moved" / "model_0.pt", weights_only=False)["actor_state_dict"]
+    assert source.keys() == started.keys() and all(torch.equal(source[k], started[k]) for k in source)
+    stepped = train("TRIRL-Go2-Walk", "retrain", iterations=1, num_envs=4, seed=0, log_dir=str(tmp_path / "moved1"),
+                    reward_path=str(out / "reward.pt"), eval_every=1, eval_envs=2, dynamics=Dynamics(payload_kg=3.0),
+                    init_actor=str(out / "model_2.pt"))  # fmt: skip
+    assert len(stepped["curve"]) == 1
+    for kwargs, match in (
+        ({"resume": str(out / "model_2.pt")}, "give one"),
+        ({"mode": "trirl"}, "not TRIRL"),
+        ({"init_actor": str(tmp_path / "missing.pt")}, "init_actor checkpoint not found"),
+    ):
+        args = {"mode": "retrain", "init_actor": str(out / "model_2.pt")} | kwargs
+        with pytest.raises((ValueError, FileNotFoundError), match=match):
+            train("TRIRL-Go2-Walk", iterations=1, num_envs=4, seed=0, log_dir=str(tmp_path / "bad"),
+                  reward_path=str(out / "reward.pt"), **args)  # fmt: skip
+
+
+def test_dynamics_change_the_robot_and_floor_and_bad_ones_are_named() -> None:
+    """Dynamics: a payload on the base, weaker motors (the implicit actuators' force range and the DC motors' limit
+    alike), slipperier contacts; the task's own by default; a weak Go2 sags where the task's stands. Bad items are
+    named errors."""
+    from trirl_isaac.robots import ROBOTS
+    from trirl_isaac.twin import TwinEnv
+    from trirl_isaac.twin.model import Dynamics, build_twin_model
+
+    for robot in ("go2", "g1"):
+        base = build_twin_model(ROBOTS[robot])
+        moved = build_twin_model(ROBOTS[robot], dynamics=Dynamics(payload_kg=3.0, motor_strength=0.5, friction=0.4))
+        assert moved.model.body_mass[moved.base_body] == pytest.approx(base.model.body_mass[base.base_body] + 3.0)
+        assert np.allclose(moved.effort_limit, 0.5 * base.effort_limit)
+        implicit = ~base.explicit
+        assert np.allclose(
+            moved.model.actuator_forcerange[moved.act_ids[implicit], 1], 0.5 * base.effort_limit[implicit]
+        )
+        assert np.allclose(moved.model.geom_friction[:, 0], 0.4 * base.model.geom_friction[:, 0])
+        assert base.dynamics.changed() == {} and moved.dynamics.changed()["friction"] == 0.4
+
+    def height_after(dynamics, steps=50) -> float:
+        env = TwinEnv("TRIRL-Go2-Walk", 2, play=True, default_pose_share=1.0, dynamics=dynamics)
+        for _ in range(steps):
+            env.step(torch.zeros(2, env.num_actions))
+        return float(np.mean([d.qpos[2] for d in env.datas]))
+
+    assert height_after(Dynamics(motor_strength=0.05)) < height_after(None) - 0.05  # the motors cannot hold it up
+    assert Dynamics.parse(["payload_kg=2", "friction=0.5"]) == Dynamics(payload_kg=2.0, friction=0.5)
+    for items, match in (
+        (["mass=2"], "KEY one of"),
+        (["payload_kg"], "KEY=VALUE"),
+        (["friction=slippery"], "not a number"),
+        (["friction=0.5", "friction=0.6"], "given twice"),
+        (["motor_strength=0"], "must be > 0"),
+        (["friction=nan"], "finite number"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            Dynamics.parse(items)
+    with pytest.raises(ValueError, match="no mass left"):
+        build_twin_model(ROBOTS["go2"], dynamics=Dynamics(payload_kg=-100.0))
 
 
 def check_twin_recording(checkpoint: str, path) -> None:

@@ -5,6 +5,6 @@
 """
 
 from .env import AbsorbingExpert, TwinEnv
-from .model import TwinModel, build_twin_model, pd_torque
+from .model import Dynamics, TwinModel, build_twin_model, pd_torque
 
-__all__ = ["AbsorbingExpert", "TwinEnv", "TwinModel", "build_twin_model", "pd_torque"]
+__all__ = ["AbsorbingExpert", "Dynamics", "TwinEnv", "TwinModel", "build_twin_model", "pd_torque"]

@@ -37,7 +37,7 @@ from trirl_isaac.motion.kinematics import resolve_mjcf
 from trirl_isaac.motion.library import MotionLibrary, MotionSource
 from trirl_isaac.robots import ROBOTS
 from trirl_isaac.spec import IMITATION, TASKS, ImitationSpec, resolve_motion_path
-from trirl_isaac.twin.model import TwinModel, build_twin_model, pd_torque
+from trirl_isaac.twin.model import Dynamics, TwinModel, build_twin_model, pd_torque
 
 DISC_FEATURES = "trirl_isaac.motion.features.discriminator_features:v1"
 """The feature version the Isaac Lab tasks store in reward metadata (the twin's features are the same)."""
@@ -73,6 +73,7 @@ class TwinEnv(VecEnv):
         task_reward: Callable[[TwinEnv], torch.Tensor] | None = None,
         default_pose_share: float | None = None,
         spec: ImitationSpec = IMITATION,
+        dynamics: Dynamics | None = None,
         device: str = "cpu",
     ) -> None:
         if task not in TASKS:
@@ -81,7 +82,8 @@ class TwinEnv(VecEnv):
         self.task_name = task
         self.robot = ROBOTS[self.task.robot]
         self.spec = spec
-        self.tm: TwinModel = build_twin_model(self.robot, spec)
+        self.tm: TwinModel = build_twin_model(self.robot, spec, dynamics)
+        self.dynamics = self.tm.dynamics
         self.model = self.tm.model
         self.datas = [mujoco.MjData(self.model) for _ in range(num_envs)]
         self.num_envs = num_envs

@@ -20,7 +20,8 @@ collision pipeline; the MJCF's passive joint damping and friction loss are kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
 
 import mujoco
 import numpy as np
@@ -38,6 +39,50 @@ no friction, and a PPO velocity expert learned to skate on three dragging feet (
 forward, duty factors 0.09 / 1.0 / 0.97 / 1.0); with the defaults the same policy's duty factors fall to ~0.5 and
 its speed to 0.90 m/s. Until 2026-12-06 the twin also used MuJoCo's default ``solref`` (0.02, 1) at one 5 ms step:
 the Go2's trotting feet then sank up to 3 cm (7 mm with the task's contacts, the same policy)."""
+
+
+@dataclass(frozen=True)
+class Dynamics:
+    """Changed dynamics for re-optimising a learned reward or checking a policy on another robot or floor (transfer):
+    the task (observations, actions, clip, reward, terminations) stays the same, the world it runs in does not.
+    The default is the task's own dynamics."""
+
+    payload_kg: float = 0.0
+    """Mass added to the base body at its centre of mass (a point mass: the inertia is unchanged); may be negative
+    down to the base's own mass."""
+    motor_strength: float = 1.0
+    """Scales every joint's effort limit (a DC motor's torque-speed saturation too): 0.7 = motors 30% weaker."""
+    friction: float = 1.0
+    """Scales the sliding friction of every geom, the floor's included (MuJoCo combines two geoms' by their max)."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"dynamics {f.name}={value!r}: expected a finite number")
+        if self.motor_strength <= 0.0 or self.friction <= 0.0:
+            raise ValueError(f"dynamics motor_strength and friction must be > 0, got {self}")
+
+    @classmethod
+    def parse(cls, items: list[str] | None) -> Dynamics:
+        """From ``KEY=VALUE`` items (``--dynamics payload_kg=3 motor_strength=0.8``); a bad item is a named error."""
+        known = [f.name for f in fields(cls)]
+        given: dict[str, float] = {}
+        for item in items or []:
+            key, sep, value = item.partition("=")
+            if not sep or key not in known:
+                raise ValueError(f"dynamics {item!r}: expected KEY=VALUE with KEY one of {known}")
+            if key in given:
+                raise ValueError(f"dynamics {key!r} given twice")
+            try:
+                given[key] = float(value)
+            except ValueError:
+                raise ValueError(f"dynamics {item!r}: {value!r} is not a number") from None
+        return cls(**given)
+
+    def changed(self) -> dict[str, float]:
+        """The settings that differ from the task's own dynamics (empty: the task's)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
 
 
 @dataclass
@@ -64,6 +109,8 @@ class TwinModel:
     soft_limits: np.ndarray
     """(J, 2) the joint range shrunk about its middle by ``spec.soft_joint_pos_limit_factor`` (as Isaac Lab)."""
     base_body: int
+    dynamics: Dynamics
+    """The dynamics the model was built with (:class:`Dynamics`; the default: the task's own)."""
     key_bodies: np.ndarray
     termination_geom: np.ndarray
     """(ngeom,) bool: geoms of the termination bodies (their contact ends an episode)."""
@@ -74,8 +121,10 @@ class TwinModel:
     """(F, 3) sensordata indices of each foot's net contact force."""
 
 
-def build_twin_model(robot: Robot, spec: ImitationSpec = IMITATION) -> TwinModel:
-    """Compile ``robot``'s MJCF with a floor, its actuators and the task's solver settings."""
+def build_twin_model(robot: Robot, spec: ImitationSpec = IMITATION, dynamics: Dynamics | None = None) -> TwinModel:
+    """Compile ``robot``'s MJCF with a floor, its actuators and the task's solver settings; ``dynamics`` changes the
+    robot or floor (:class:`Dynamics`)."""
+    dynamics = Dynamics() if dynamics is None else dynamics
     ms = mujoco.MjSpec.from_file(str(resolve_mjcf(robot.name)))
     for a in list(ms.actuators):
         ms.delete(a)
@@ -97,6 +146,16 @@ def build_twin_model(robot: Robot, spec: ImitationSpec = IMITATION) -> TwinModel
     floor.solref = solref
     floor.rgba = [0.55, 0.6, 0.65, 1.0]
     floor.contype = floor.conaffinity = 1
+    if dynamics.friction != 1.0:
+        for geom in ms.geoms:
+            geom.friction = [geom.friction[0] * dynamics.friction, geom.friction[1], geom.friction[2]]
+    if dynamics.payload_kg != 0.0:
+        base = ms.body(robot.base_body)
+        if base is None or base.mass + dynamics.payload_kg <= 0.0:
+            raise ValueError(
+                f"dynamics payload_kg={dynamics.payload_kg}: the base {robot.base_body!r} would have no mass left"
+            )
+        base.mass = base.mass + dynamics.payload_kg
     j = len(robot.joint_names)
     kp, kd, eff, vlim = (np.zeros(j) for _ in range(4))
     explicit = np.zeros(j, dtype=bool)
@@ -105,6 +164,7 @@ def build_twin_model(robot: Robot, spec: ImitationSpec = IMITATION) -> TwinModel
         (kp[i],) = robot.per_joint(group.stiffness, (name,))
         (kd[i],) = robot.per_joint(group.damping, (name,))
         (eff[i],) = robot.per_joint(group.effort_limit, (name,))
+        eff[i] *= dynamics.motor_strength
         if group.velocity_limit is not None:
             explicit[i] = True
             (vlim[i],) = robot.per_joint(group.velocity_limit, (name,))
@@ -170,6 +230,7 @@ def build_twin_model(robot: Robot, spec: ImitationSpec = IMITATION) -> TwinModel
         default_joint_pos=np.asarray(robot.default_joint_positions()),
         soft_limits=np.stack([mid - half, mid + half], axis=1),
         base_body=body(robot.base_body),
+        dynamics=dynamics,
         key_bodies=np.array([body(b) for b in robot.key_bodies]),
         termination_geom=np.isin(model.geom_bodyid, term_bodies),
         floor_geom=mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, "twin_floor"),

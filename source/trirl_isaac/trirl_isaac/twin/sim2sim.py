@@ -144,8 +144,11 @@ def render_video(env, frames: list[dict[str, np.ndarray]], path: str, fps: float
     return path
 
 
-def sim2sim(folder: str, num_envs: int = 16, steps: int | None = None, video: str = "auto", seed: int = 0) -> dict:
-    """Run the exported policy in ``folder`` in the twin; write the clip, the video and ``sim2sim_<time>.json``."""
+def sim2sim(
+    folder: str, num_envs: int = 16, steps: int | None = None, video: str = "auto", seed: int = 0, dynamics=None
+) -> dict:
+    """Run the exported policy in ``folder`` in the twin; write the clip, the video and ``sim2sim_<time>.json``.
+    ``dynamics`` (:class:`~trirl_isaac.twin.model.Dynamics`) runs it on a changed robot or floor."""
     from trirl_isaac.motion.schema import save_motion_file
     from trirl_isaac.twin import TwinEnv
     from trirl_isaac.twin.record import clip_from_states
@@ -154,7 +157,7 @@ def sim2sim(folder: str, num_envs: int = 16, steps: int | None = None, video: st
     if video not in ("auto", "on", "off"):
         raise ValueError(f"video must be auto, on or off, got {video!r}")
     meta = read_metadata(folder)
-    env = TwinEnv(task_of(meta), num_envs, play=True, seed=seed)
+    env = TwinEnv(task_of(meta), num_envs, play=True, seed=seed, dynamics=dynamics)
     check_metadata(meta, env)
     session, inp, out = load_session(folder, int(meta["observation"]["size"]), env.num_actions)
     stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
@@ -179,6 +182,7 @@ def sim2sim(folder: str, num_envs: int = 16, steps: int | None = None, video: st
     report = gait_report(env, policy, steps)
     clip = clip_gait(env)
     result: dict[str, Any] = {"folder": folder, "task": env.task_name, **report, "clip": clip, **compare(report, clip)}
+    result["dynamics"] = env.dynamics.changed()
     rec = clip_from_states(
         states,
         0,

@@ -87,9 +87,11 @@ def make_twin(
     play: bool = False,
     expert_reward: str = "gait",
     motion_files: list[str] | None = None,
+    dynamics=None,
 ):
     """The twin for ``mode``: absorbing falls for learned rewards, the velocity reward ``expert_reward`` (a key of
-    :data:`~trirl_isaac.twin.expert.EXPERT_REWARDS`) for the expert; ``motion_files`` replace the task's clips."""
+    :data:`~trirl_isaac.twin.expert.EXPERT_REWARDS`) for the expert; ``motion_files`` replace the task's clips;
+    ``dynamics`` (:class:`~trirl_isaac.twin.model.Dynamics`) changes the robot or floor."""
     from trirl_isaac.twin import TwinEnv
     from trirl_isaac.twin.expert import EXPERT_REWARDS, VelocityReward
 
@@ -106,8 +108,9 @@ def make_twin(
             default_pose_share=1.0,
             absorbing=False,
             motion_files=motion_files,
+            dynamics=dynamics,
         )
-    return TwinEnv(task, num_envs, seed=seed, play=play, motion_files=motion_files)
+    return TwinEnv(task, num_envs, seed=seed, play=play, motion_files=motion_files, dynamics=dynamics)
 
 
 def clip_gait(env, frames: int = 4096) -> dict[str, Any]:
@@ -192,21 +195,34 @@ def train(
     motion_files: list[str] | None = None,
     trirl_overrides: list[str] | None = None,
     algorithm_overrides: list[str] | None = None,
+    dynamics=None,
+    init_actor: str | None = None,
 ) -> dict[str, Any]:
     """Train in the twin, evaluating the gait every ``eval_every`` iterations; writes ``summary.json``.
 
     ``max_minutes`` ends the run at the first evaluation past that wall time (checkpoint and summary written), so a
-    run sized for a session finishes inside it; ``resume`` continues from a checkpoint."""
+    run sized for a session finishes inside it; ``resume`` continues from a checkpoint. ``dynamics``
+    (:class:`~trirl_isaac.twin.model.Dynamics`) trains and evaluates on changed dynamics; ``init_actor`` starts the
+    PPO policy (modes ``retrain``, ``expert``) from another twin checkpoint's actor (of any mode: e.g. a TRIRL policy
+    re-optimising its frozen reward on new dynamics), with a fresh critic and optimizer."""
     from rsl_rl.runners import OnPolicyRunner
 
     from trirl_isaac.algo.reward import LearnedReward
     from trirl_isaac.algo.runner import TrirlRunner
 
+    if resume and init_actor:
+        raise ValueError("resume continues a run and init_actor starts one from another run's actor: give one")
+    if init_actor is not None and mode == "trirl":
+        raise ValueError("init_actor starts plain PPO (modes 'retrain', 'expert') from another run's actor, not TRIRL")
+    if init_actor is not None and not os.path.isfile(init_actor):
+        raise FileNotFoundError(f"init_actor checkpoint not found: {init_actor}")
     torch.manual_seed(seed)
     os.makedirs(log_dir, exist_ok=True)
     cfg = agent_config(task, mode, trirl_overrides, algorithm_overrides)
     cfg["seed"] = seed
-    env = make_twin(task, mode, num_envs, seed, expert_reward=expert_reward, motion_files=motion_files)
+    env = make_twin(
+        task, mode, num_envs, seed, expert_reward=expert_reward, motion_files=motion_files, dynamics=dynamics
+    )
     if mode == "retrain":
         if reward_path is None:
             raise ValueError("mode 'retrain' needs a learned reward file")
@@ -222,7 +238,10 @@ def train(
         elif mode == "expert":
             print(f"[twin] {resume} holds no curriculum state (a checkpoint from the middle of a run): the command "
                   "curriculum starts again", flush=True)  # fmt: skip
-    probe_args = {"play": True, "expert_reward": expert_reward, "motion_files": motion_files}
+    if init_actor:
+        runner.load(init_actor, load_cfg={"actor": True}, map_location="cpu")
+        runner.current_learning_iteration = 0
+    probe_args = {"play": True, "expert_reward": expert_reward, "motion_files": motion_files, "dynamics": dynamics}
     probe = make_twin(task, mode, eval_envs, seed + 1000, **probe_args)
     clip = clip_gait(probe)
     policy = runner.get_inference_policy(device="cpu")
@@ -230,7 +249,7 @@ def train(
     done_iters = 0
     while done_iters < iterations and (max_minutes is None or time.time() - t0 < 60.0 * max_minutes):
         chunk = min(eval_every, iterations - done_iters)
-        runner.learn(chunk, init_at_random_ep_len=done_iters == 0 and resume is None)
+        runner.learn(chunk, init_at_random_ep_len=done_iters == 0 and resume is None and init_actor is None)
         done_iters += chunk
         env_steps += chunk * num_envs * cfg["num_steps_per_env"]
         probe = make_twin(task, mode, eval_envs, seed + 1000, **probe_args)
@@ -252,6 +271,8 @@ def train(
     summary["motion_files"] = motion_files
     summary["trirl_overrides"] = list(trirl_overrides or [])
     summary["algorithm_overrides"] = list(algorithm_overrides or [])
+    summary["dynamics"] = env.dynamics.changed()
+    summary["init_actor"] = init_actor
     if mode == "expert":
         summary["expert_reward"] = {"name": expert_reward, "weights": env.task_reward.weights,
                                     "forward_command": env.task_reward.forward_command}  # fmt: skip
