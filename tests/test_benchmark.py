@@ -444,6 +444,12 @@ def test_trirl_overrides_change_only_the_named_settings() -> None:
     assert isinstance(tc["chain_length"], int) and tc["approximator"]["reservoir_size"] == 64
     assert tc["trust_region"]["cov_bound"] == before["trust_region"]["cov_bound"]
     assert b.agent_cfg("trirl", tc)["algorithm"]["trirl_cfg"]["eps"] == 0.1
+    # TRIRL's policy step is the trust region unless overridden (an override was once silently reset to it);
+    # a baseline's is always PPO's
+    assert b.agent_cfg("trirl")["algorithm"]["trirl_cfg"]["policy_update"] == "trpl"
+    step = b.with_overrides(["policy_update=ppo"])
+    assert b.agent_cfg("trirl", step)["algorithm"]["trirl_cfg"]["policy_update"] == "ppo"
+    assert b.agent_cfg("gail")["algorithm"]["trirl_cfg"]["policy_update"] == "ppo"
     # a TrirlCfg field the dict leaves at its default (also inside a group the dict lacks) can be set, typed
     tc = b.with_overrides(["center_reward=true", "absorbing_floor=0", "kl_penalty.eta_start=5"])
     assert tc["center_reward"] is True and tc["absorbing_floor"] is False and tc["kl_penalty"] == {"eta_start": 5.0}

@@ -159,13 +159,15 @@ def task_steps_per_env(task: str, given: int | None = None, quick: bool = False)
 def agent_cfg(
     algo: str, trirl: dict[str, Any] | None = None, quick: bool = False, steps_per_env: int | None = None
 ) -> dict[str, Any]:
-    """The shared agent config with ``trirl_cfg.method`` = algo (baselines: plain PPO policy step);
+    """The shared agent config with ``trirl_cfg.method`` = algo (baselines: plain PPO policy step; TRIRL: its own
+    ``policy_update``, the trust region unless ``--trirl policy_update=...`` says otherwise);
     ``steps_per_env`` (``--steps_per_env``) sets the rollout length per iteration for every method alike."""
     cfg = copy.deepcopy(AGENT)
     tc = copy.deepcopy(TRIRL if trirl is None else trirl)
     cfg["algorithm"]["trirl_cfg"] = tc
     tc["method"] = algo
-    tc["policy_update"] = "trpl" if algo == "trirl" else "ppo"
+    if algo != "trirl":  # until 2026-12-07 TRIRL's was forced to "trpl" too: --trirl policy_update=ppo was ignored
+        tc["policy_update"] = "ppo"
     if algo != "trirl":  # a baseline's reward is its latest D: it keeps no average (TRIRL_ONLY_KEYS)
         tc["average_reward"] = False
         tc.pop("average_power", None)
