@@ -819,6 +819,21 @@ def test_final_table_chooses_each_runs_reward_by_its_final_discriminator_accurac
         table.main(argv)
 
 
+def test_final_table_names_a_missing_target_as_such(tmp_path) -> None:
+    """A task the paper sets no target for (Walker2d, a held-out task here) shows '-' in the target row, not nan."""
+    from trirl_isaac.bench import table
+
+    (tmp_path / "runs").mkdir()
+    run = {"task": "walker2d", "algo": "gail", "seed": 0, "overrides": [], "code": {"source_sha1": "aaa"},
+           "budget": {"steps": 1000, "env": {"absorbing_tail": "closed_form"}},
+           "train": {"normalised": 0.9, "curve": [[1, 0.9, 0]]}}  # fmt: skip
+    (tmp_path / "runs" / "w.json").write_text(json.dumps(run))
+    out = tmp_path / "final.md"
+    table.main([str(tmp_path), "--code", "aaa", "--steps", "walker2d=1000", "--row", "GAIL", "gail", "--out", str(out)])
+    text = out.read_text()
+    assert "| paper target | - | |" in text and "nan" not in text
+
+
 def test_final_table_pools_folders_and_code_versions_and_checks_the_tail_only_where_it_acts(tmp_path) -> None:
     from trirl_isaac.bench import table
 

@@ -318,7 +318,7 @@ def build(rows: list[tuple[str, str, list[str]]], runs: list[dict], args: Any) -
         if not cells[phase]:
             continue
         head = "| method | " + " | ".join(cells[phase]) + " | IQM |"
-        targets = " | ".join(f"{TARGETS[phase].get(c, float('nan')):.2f}" for c in cells[phase])
+        targets = " | ".join(f"{TARGETS[phase][c]:.2f}" if c in TARGETS[phase] else "-" for c in cells[phase])
         lines += [f"## {phase}", "", head, "|---" * (len(cells[phase]) + 2) + "|", f"| paper target | {targets} | |"]
         for label, d in data.items():
             if phase == "train" and d["algo"] == CONTROL:
