@@ -57,7 +57,11 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="changed dynamics, e.g. payload_kg=3 motor_strength=0.8 friction=0.5 (trirl_isaac.twin.model.Dynamics)",
     )
-    p.add_argument("--init_actor", default=None, help="start the policy from this twin checkpoint's actor (any mode)")
+    p.add_argument(
+        "--init_actor",
+        default=None,
+        help="--mode retrain / expert: start the policy from this twin checkpoint's actor (a checkpoint of any mode)",
+    )
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
     from trirl_isaac.twin.model import Dynamics
