@@ -298,11 +298,21 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
         ({"resume": str(out / "model_2.pt")}, "give one"),
         ({"mode": "trirl"}, "not TRIRL"),
         ({"init_actor": str(tmp_path / "missing.pt")}, "init_actor checkpoint not found"),
+        ({"init_actor": EXPERT_700}, "does not fit"),  # the expert's agent: another network
     ):
         args = {"mode": "retrain", "init_actor": str(out / "model_2.pt")} | kwargs
         with pytest.raises((ValueError, FileNotFoundError), match=match):
             train("TRIRL-Go2-Walk", iterations=1, num_envs=4, seed=0, log_dir=str(tmp_path / "bad"),
                   reward_path=str(out / "reward.pt"), **args)  # fmt: skip
+
+
+EXPERT_700 = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    "docs",
+    "twin",
+    "go2_expert_gait_limits",
+    "model_700.pt",
+)
 
 
 def test_dynamics_change_the_robot_and_floor_and_bad_ones_are_named() -> None:

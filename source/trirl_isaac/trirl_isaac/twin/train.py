@@ -239,7 +239,13 @@ def train(
             print(f"[twin] {resume} holds no curriculum state (a checkpoint from the middle of a run): the command "
                   "curriculum starts again", flush=True)  # fmt: skip
     if init_actor:
-        runner.load(init_actor, load_cfg={"actor": True}, map_location="cpu")
+        try:
+            runner.load(init_actor, load_cfg={"actor": True}, map_location="cpu")
+        except (RuntimeError, KeyError) as err:  # torch: size mismatch / missing keys; no actor_state_dict at all
+            raise ValueError(
+                f"init_actor {init_actor}: its actor does not fit mode {mode!r}'s policy network (another "
+                f"architecture, e.g. the expert's agent): {str(err).splitlines()[0]}"
+            ) from err
         runner.current_learning_iteration = 0
     probe_args = {"play": True, "expert_reward": expert_reward, "motion_files": motion_files, "dynamics": dynamics}
     probe = make_twin(task, mode, eval_envs, seed + 1000, **probe_args)
