@@ -532,7 +532,18 @@ def test_retrain_settings_reach_every_retraining_and_bad_ones_are_named(tmp_path
     with pytest.raises(SystemExit, match="2 reward files .*--reward_key"):
         saved_reward(str(tmp_path), "hopper", "trirl", 3)
     picked = saved_reward(str(tmp_path), "hopper", "trirl", 3, key="bbb")
-    assert picked["path"].endswith("__bbb.pt") and picked["run"] == {"file": "hopper__trirl__s3__bbb.pt"}
+    assert picked["path"].endswith("__bbb.pt")
+    assert picked["run"] == {"file": "hopper__trirl__s3__bbb.pt", "variant": "reoptimised"}
+    # a final reward kept beside one is not a third match of the default, and is the only match of "final"
+    (tmp_path / "rewards" / "hopper__trirl__s3__bbb.final.pt").write_bytes(b"final")
+    assert saved_reward(str(tmp_path), "hopper", "trirl", 3, key="bbb")["path"] == picked["path"]
+    final = saved_reward(str(tmp_path), "hopper", "trirl", 3, variant="final")
+    assert final["path"].endswith("__bbb.final.pt") and final["run"]["variant"] == "final"
+    with pytest.raises(SystemExit, match="no reward file matches hopper__trirl__s3__aaa.final.pt"):
+        saved_reward(str(tmp_path), "hopper", "trirl", 3, key="aaa", variant="final")
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--reward_variant", "final", "--retrain"] + out)
+    assert "--reward_variant needs --rewards_from" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------------------ end to end
@@ -570,7 +581,8 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
     assert len(control) == 2 and all({"retrain", "transfer:pointmaze_flipped"} <= set(r) for r in control)
     assert "train" not in control[0] and "| pointmaze |" in table and "ppo_true" in table
     assert len(list((out / "runs").glob("pointmaze__trirl__s0__*.json"))) == 1
-    assert len(list((out / "rewards").glob("pointmaze__trirl__s0__*.pt"))) == 1
+    saved = sorted(p.name for p in (out / "rewards").glob("pointmaze__trirl__s0__*.pt"))  # averaged, and final
+    assert len(saved) == 2 and saved[0] == saved[1][: -len(".pt")] + ".final.pt"
     # a rerun of the same command trains nothing: every run is found by its settings and code
     again = subprocess.run([*cmd, "--report_only"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
@@ -610,6 +622,25 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
         source = [r for r in blob["runs"] if r["algo"] == algo and r["seed"] == 0][0]
         assert plain["source_run"]["train"] == source["train"]["normalised"]
         assert plain["retrain"]["return"] == source["retrain"]["return"]
+    # TRIRL's run re-optimised its averaged reward and kept its final one beside it: that one re-optimises too
+    (final_file,) = (out / "rewards").glob("pointmaze__trirl__s0__*.final.pt")
+    trirl_source = [r for r in blob["runs"] if r["algo"] == "trirl" and r["seed"] == 0][0]
+    assert trirl_source["final_reward_file"] == final_file.name
+    assert "averaged_iterations" not in LearnedReward.load(str(final_file)).metadata
+    out5 = tmp_path / "bench_final"
+    final = [sys.executable, os.path.join(ROOT, "scripts", "benchmark.py"), "--quick", "--retrain", "--seeds", "0",
+             "--algos", "trirl", "--rewards_from", str(out), "--reward_variant", "final",
+             "--out", str(out5)]  # fmt: skip
+    proc = subprocess.run(final, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (redone_final,) = [json.loads(p.read_text()) for p in (out5 / "runs").glob("pointmaze__trirl__s0__re-*.json")]
+    assert redone_final["reward_file"] == final_file.name and redone_final["source_run"]["variant"] == "final"
+    averaged_retrain = trirl_source["retrain"]["return"]  # its averaged reward's, reproduced above
+    assert redone_final["retrain"]["return"] != averaged_retrain  # another reward
+    # a baseline keeps one reward: asking for its final one is the loader's named error
+    final[final.index("trirl")] = "gail"
+    proc = subprocess.run(final, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0 and "no reward file matches pointmaze__gail__s0__*.final.pt" in proc.stderr
 
     # trirl_cfg.average_reward: the same training, and the run's averaged reward is the one saved and re-optimised
     out3 = tmp_path / "bench_average"
@@ -620,7 +651,7 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
     (run,) = [json.loads(p.read_text()) for p in (out3 / "runs").glob("pointmaze__trirl__s0__*.json")]
     source = [r for r in blob["runs"] if r["algo"] == "trirl" and r["seed"] == 0][0]
     assert run["reoptimised_reward"] == "average" and run["train"]["return"] == source["train"]["return"]
-    (reward_file,) = (out3 / "rewards").glob("pointmaze__trirl__s0__*.pt")
+    (reward_file,) = (out3 / "rewards").glob("pointmaze__trirl__s0__*[0-9a-f].pt")
     assert LearnedReward.load(str(reward_file)).metadata["averaged_iterations"] == run["iterations"]
 
     # --steps_per_env: shorter rollouts for training, retraining and the control alike, in the run's key

@@ -20,8 +20,9 @@ from a stratified bootstrap (seeds resampled within each task), computed by rlia
 Outputs in --out: results.md, results.json, curves.png, trirl_<task>.png (KL(pi_new || pi_old), eta, eps_tr and the
 dual estimate per iteration), runs/<task>__<algo>__s<seed>__<key>.json, one per finished run, <key> hashing the
 settings the algorithm reads and the code (a rerun skips them; runs of other settings stay beside them), and
-rewards/<same name>.pt (learned rewards). --speed adds speed.json: seconds per iteration of TRIRL vs PPO at the
-same batch, and the cost of the K-snapshot chain vs one discriminator.
+rewards/<same name>.pt (learned rewards; a TRIRL run that re-optimises its averaged reward also keeps its final
+reward, <same name>.final.pt, for --rewards_from DIR --reward_variant final). --speed adds speed.json: seconds per
+iteration of TRIRL vs PPO at the same batch, and the cost of the K-snapshot chain vs one discriminator.
 """
 
 from __future__ import annotations
@@ -108,6 +109,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--reward_key", default=None, help="with --rewards_from: the run key of the reward files (when several match)"
     )
     p.add_argument(
+        "--reward_variant",
+        choices=("reoptimised", "final"),
+        default="reoptimised",
+        help="with --rewards_from: the reward each run re-optimised (default), or the final reward a TRIRL run that "
+        "re-optimised its averaged reward saved beside it (<name>.final.pt)",
+    )
+    p.add_argument(
         "--absorbing_tail",
         default=None,
         help=f"bootstrap or closed_form, for every method (default: {ENV['absorbing_tail']})",
@@ -141,6 +149,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             p.error(f"--rewards_from: {CONTROL} has no saved reward (run it without --rewards_from)")
     elif args.reward_key is not None:
         p.error("--reward_key needs --rewards_from")
+    elif args.reward_variant != "reoptimised":
+        p.error("--reward_variant needs --rewards_from")
     if args.control and CONTROL not in args.algos:
         args.algos.append(CONTROL)
     if args.tasks is None:
@@ -196,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
                 for algo in args.algos:
                     source = None
                     if args.rewards_from is not None:  # re-optimise a saved reward: keyed by its bytes, not training
-                        source = saved_reward(args.rewards_from, task, algo, seed, args.reward_key)
+                        source = saved_reward(args.rewards_from, task, algo, seed, args.reward_key, args.reward_variant)
                         budget = {k: v for k, v in budget.items() if k not in ("steps", "agent")}
                         budget["reward_sha1"] = source["sha1"]
                     key = run_key(budget, algo, code["source_sha1"])

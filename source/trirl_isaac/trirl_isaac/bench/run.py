@@ -17,7 +17,8 @@ from trirl_isaac.bench.settings import CONTROL, NUM_ENVS, QUICK, agent_cfg, ppo_
 
 
 def provenance() -> dict[str, str]:
-    """The code a run used: git HEAD and a hash of the algorithm, env and run sources in the working tree."""
+    """The code a run used: git HEAD and a hash of the algorithm, env and benchmark (this module and the settings it
+    applies) sources in the working tree."""
     from trirl_isaac.algo import trirl
     from trirl_isaac.envs import gym_mujoco
 
@@ -27,9 +28,10 @@ def provenance() -> dict[str, str]:
             if name.endswith(".py"):
                 with open(os.path.join(folder, name), "rb") as f:
                     digest.update(f.read())
-    with open(__file__, "rb") as f:
-        digest.update(f.read())
     here = os.path.dirname(os.path.abspath(__file__))
+    for name in ("run.py", "settings.py"):  # how settings are applied is code too: a fix there moves every key
+        with open(os.path.join(here, name), "rb") as f:
+            digest.update(f.read())
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True).stdout.strip()
     import torch
 
@@ -144,13 +146,21 @@ def reoptimise(
     return result
 
 
-def saved_reward(folder: str, task: str, algo: str, seed: int, key: str | None = None) -> dict[str, Any]:
+FINAL_SUFFIX = ".final.pt"  # beside a run's averaged reward: its final reward (the chain), for --reward_variant final
+
+
+def saved_reward(
+    folder: str, task: str, algo: str, seed: int, key: str | None = None, variant: str = "reoptimised"
+) -> dict[str, Any]:
     """The reward file an earlier benchmark in ``folder`` saved for (task, algo, seed) (``key``: its run key, when
-    several runs of other settings match), with its SHA-1 and what its run measured (when the run JSON is there)."""
+    several runs of other settings match), with its SHA-1 and what its run measured (when the run JSON is there).
+    ``variant``: "reoptimised", the reward its run re-optimised, or "final", the final reward a run that re-optimised
+    its averaged reward saved beside it."""
     import glob
 
-    pattern = os.path.join(folder, "rewards", f"{task}__{algo}__s{seed}__{key or '*'}.pt")
-    found = sorted(glob.glob(pattern))
+    suffix = FINAL_SUFFIX if variant == "final" else ".pt"
+    pattern = os.path.join(folder, "rewards", f"{task}__{algo}__s{seed}__{key or '*'}{suffix}")
+    found = sorted(p for p in glob.glob(pattern) if variant == "final" or not p.endswith(FINAL_SUFFIX))
     if len(found) != 1:
         names = sorted(os.path.basename(p) for p in glob.glob(os.path.join(folder, "rewards", f"{task}__{algo}__*")))
         what = "no reward file" if not found else f"{len(found)} reward files (pick one with --reward_key)"
@@ -158,8 +168,8 @@ def saved_reward(folder: str, task: str, algo: str, seed: int, key: str | None =
     path = found[0]
     with open(path, "rb") as f:
         sha1 = hashlib.sha1(f.read()).hexdigest()
-    run_json = os.path.join(folder, "runs", os.path.basename(path)[: -len(".pt")] + ".json")
-    run: dict[str, Any] = {"file": os.path.basename(path)}
+    run_json = os.path.join(folder, "runs", os.path.basename(path)[: -len(suffix)] + ".json")
+    run: dict[str, Any] = {"file": os.path.basename(path), "variant": variant}
     if os.path.isfile(run_json):
         with open(run_json) as f:
             saved = json.load(f)
@@ -231,6 +241,9 @@ def run_one(
         out["reoptimised_reward"] = "average"
     if reward_path:
         reward.save(reward_path)
+        if reward is not runner.alg.reward:  # keep the final reward too: --rewards_from DIR --reward_variant final
+            runner.alg.reward.save(reward_path[: -len(".pt")] + FINAL_SUFFIX)
+            out["final_reward_file"] = os.path.basename(reward_path[: -len(".pt")] + FINAL_SUFFIX)
     getattr(env, "close", lambda: None)()
     for target in ([task] if args.retrain else []) + transfer:
         out["retrain" if target == task else f"transfer:{target}"] = ppo_on(target, reward)
