@@ -294,6 +294,17 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
                     reward_path=str(out / "reward.pt"), eval_every=1, eval_envs=2, dynamics=Dynamics(payload_kg=3.0),
                     init_actor=str(out / "model_2.pt"))  # fmt: skip
     assert len(stepped["curve"]) == 1
+    # the checkpoint remembers its dynamics: resuming it on others is a named error, on the same ones it continues
+    payload = {"payload_kg": 3.0}
+    saved = torch.load(tmp_path / "moved1" / "model_1.pt", weights_only=False)
+    assert saved["infos"]["env_state"]["dynamics"] == payload
+    common = {"iterations": 1, "num_envs": 4, "seed": 0, "reward_path": str(out / "reward.pt"), "eval_envs": 2}
+    with pytest.raises(ValueError, match=r"trained on dynamics \{'payload_kg': 3.0\}, this twin runs the task's"):
+        train("TRIRL-Go2-Walk", "retrain", log_dir=str(tmp_path / "r0"), resume=str(tmp_path / "moved1" / "model_1.pt"),
+              **common)  # fmt: skip
+    resumed = train("TRIRL-Go2-Walk", "retrain", log_dir=str(tmp_path / "r1"), dynamics=Dynamics(payload_kg=3.0),
+                    resume=str(tmp_path / "moved1" / "model_1.pt"), **common)  # fmt: skip
+    assert resumed["dynamics"] == payload and len(resumed["curve"]) == 1
     for kwargs, match in (
         ({"resume": str(out / "model_2.pt")}, "give one"),
         ({"mode": "trirl"}, "not TRIRL"),

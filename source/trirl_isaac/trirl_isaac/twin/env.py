@@ -425,12 +425,27 @@ class TwinEnv(VecEnv):
         }
 
     def state_dict(self) -> dict[str, Any]:
-        """State a resumed run needs beyond the networks: the task reward's (the expert's command curriculum)."""
+        """State a resumed run needs beyond the networks: the dynamics it trained on (what differs from the task's)
+        and the task reward's (the expert's command curriculum)."""
+        state: dict[str, Any] = {"dynamics": self.dynamics.changed()}
         reward_state = getattr(self.task_reward, "state_dict", None)
-        return {"task_reward": reward_state()} if reward_state is not None else {}
+        if reward_state is not None:
+            state["task_reward"] = reward_state()
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`state_dict` (a checkpoint of another kind of run: a named error)."""
+        """Restore :meth:`state_dict`. A checkpoint of another kind of run, or one trained on other dynamics, is a
+        named error (checkpoints written before the dynamics were stored are not checked)."""
+        if "dynamics" in state and state["dynamics"] != self.dynamics.changed():
+
+            def what(changed: dict[str, float]) -> str:
+                return f"dynamics {changed}" if changed else "the task's dynamics"
+
+            raise ValueError(
+                f"the checkpoint was trained on {what(state['dynamics'])}, this twin runs "
+                f"{what(self.dynamics.changed())}: resume with the same --dynamics (to start PPO from its actor on "
+                "new dynamics: --init_actor)"
+            )
         if "task_reward" in state:
             if not hasattr(self.task_reward, "load_state_dict"):
                 raise ValueError("the checkpoint holds a task-reward state, but this twin has no task reward")
