@@ -8,7 +8,8 @@
 
 Agents are the Isaac Lab tasks' own settings; see trirl_isaac.twin.train. Writes checkpoints, reward.pt (TRIRL) and
 summary.json (gait every --eval_every iterations: survival, forward speed and duty factors against the clip's) to
---log_dir (default logs/twin/<task>/<mode>_<time>; never an existing folder).
+--log_dir (default logs/twin/<task>/<mode>_<time>; never an existing folder). A run from --init_actor or --resume is
+evaluated before it trains as well; with --iterations 0 that is all it does (a policy as it is, e.g. on new dynamics).
 """
 
 from __future__ import annotations

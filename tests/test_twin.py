@@ -287,13 +287,15 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
                   reward_path=str(out / "reward.pt"), eval_envs=2, dynamics=Dynamics(payload_kg=3.0),
                   init_actor=str(out / "model_2.pt"))  # fmt: skip
     assert moved["dynamics"] == {"payload_kg": 3.0} and moved["init_actor"] == str(out / "model_2.pt")
+    assert [p["iteration"] for p in moved["curve"]] == [0]  # iterations=0: the given policy, evaluated as it is
     source = torch.load(out / "model_2.pt", weights_only=False)["actor_state_dict"]
     started = torch.load(tmp_path / "moved" / "model_0.pt", weights_only=False)["actor_state_dict"]
     assert source.keys() == started.keys() and all(torch.equal(source[k], started[k]) for k in source)
     stepped = train("TRIRL-Go2-Walk", "retrain", iterations=1, num_envs=4, seed=0, log_dir=str(tmp_path / "moved1"),
                     reward_path=str(out / "reward.pt"), eval_every=1, eval_envs=2, dynamics=Dynamics(payload_kg=3.0),
                     init_actor=str(out / "model_2.pt"))  # fmt: skip
-    assert len(stepped["curve"]) == 1
+    assert [p["iteration"] for p in stepped["curve"]] == [0, 1]
+    assert stepped["curve"][0] == {**moved["curve"][0], "wall_s": stepped["curve"][0]["wall_s"]}  # same start
     # the checkpoint remembers its dynamics: resuming it on others is a named error, on the same ones it continues
     payload = {"payload_kg": 3.0}
     saved = torch.load(tmp_path / "moved1" / "model_1.pt", weights_only=False)
@@ -304,7 +306,7 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
               **common)  # fmt: skip
     resumed = train("TRIRL-Go2-Walk", "retrain", log_dir=str(tmp_path / "r1"), dynamics=Dynamics(payload_kg=3.0),
                     resume=str(tmp_path / "moved1" / "model_1.pt"), **common)  # fmt: skip
-    assert resumed["dynamics"] == payload and len(resumed["curve"]) == 1
+    assert resumed["dynamics"] == payload and [p["iteration"] for p in resumed["curve"]] == [0, 1]
     for kwargs, match in (
         ({"resume": str(out / "model_2.pt")}, "give one"),
         ({"mode": "trirl"}, "not TRIRL"),

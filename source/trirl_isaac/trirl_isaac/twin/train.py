@@ -204,7 +204,9 @@ def train(
     run sized for a session finishes inside it; ``resume`` continues from a checkpoint. ``dynamics``
     (:class:`~trirl_isaac.twin.model.Dynamics`) trains and evaluates on changed dynamics; ``init_actor`` starts the
     PPO policy (modes ``retrain``, ``expert``) from another twin checkpoint's actor (of any mode: e.g. a TRIRL policy
-    re-optimising its frozen reward on new dynamics), with a fresh critic and optimizer."""
+    re-optimising its frozen reward on new dynamics), with a fresh critic and optimizer. A run that starts from a
+    checkpoint (``init_actor``, ``resume``) is evaluated before its first iteration too (``iterations=0``: only that),
+    so its curve begins with the policy as it was given."""
     from rsl_rl.runners import OnPolicyRunner
 
     from trirl_isaac.algo.reward import LearnedReward
@@ -253,11 +255,8 @@ def train(
     policy = runner.get_inference_policy(device="cpu")
     curve, t0, env_steps = [], time.time(), 0
     done_iters = 0
-    while done_iters < iterations and (max_minutes is None or time.time() - t0 < 60.0 * max_minutes):
-        chunk = min(eval_every, iterations - done_iters)
-        runner.learn(chunk, init_at_random_ep_len=done_iters == 0 and resume is None and init_actor is None)
-        done_iters += chunk
-        env_steps += chunk * num_envs * cfg["num_steps_per_env"]
+
+    def evaluate() -> None:
         probe = make_twin(task, mode, eval_envs, seed + 1000, **probe_args)
         report = gait_report(probe, policy)
         point = {"iteration": done_iters, "env_steps": env_steps, "wall_s": time.time() - t0, **report}
@@ -269,6 +268,15 @@ def train(
             f"{np.round(report['duty_factor'], 2).tolist()} (clip {np.round(clip['duty_factor'], 2).tolist()})",
             flush=True,
         )
+
+    if init_actor or resume:  # the policy as it starts (e.g. a gait moved to new dynamics before any retraining)
+        evaluate()
+    while done_iters < iterations and (max_minutes is None or time.time() - t0 < 60.0 * max_minutes):
+        chunk = min(eval_every, iterations - done_iters)
+        runner.learn(chunk, init_at_random_ep_len=done_iters == 0 and resume is None and init_actor is None)
+        done_iters += chunk
+        env_steps += chunk * num_envs * cfg["num_steps_per_env"]
+        evaluate()
     runner.save(os.path.join(log_dir, f"model_{done_iters}.pt"), infos={"env_state": env.state_dict()})
     if mode == "trirl":
         runner.alg.reward.save(os.path.join(log_dir, "reward.pt"))
