@@ -30,6 +30,8 @@ def main() -> None:
     p.add_argument("--noise_std", type=float, default=0.0, help="Gaussian action noise added to the played policy")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="write the report as JSON to this new file")
+    p.add_argument("--dynamics", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="roll out on changed dynamics, e.g. payload_kg=4 (twin.model.Dynamics)")  # fmt: skip
     args = p.parse_args()
     if args.out and os.path.exists(args.out):
         raise SystemExit(f"--out {args.out} exists (nothing is overwritten)")
@@ -41,12 +43,18 @@ def main() -> None:
         rewards[name] = path
     import torch
 
+    from trirl_isaac.twin.model import Dynamics
     from trirl_isaac.twin.probe import reward_along_path
+
+    try:
+        dynamics = Dynamics.parse(args.dynamics)
+    except ValueError as e:
+        raise SystemExit(f"--dynamics: {e}") from None
 
     torch.set_num_threads(1)
     report = reward_along_path(args.task, rewards, tuple(args.walker), tuple(args.stander), args.motion_files,
                                tuple(args.alphas), args.num_envs, args.steps, seed=args.seed,
-                               noise_std=args.noise_std)  # fmt: skip
+                               noise_std=args.noise_std, dynamics=dynamics)  # fmt: skip
     for point in report["path"]:
         cells = "  ".join(
             f"{n}: {point[n]['reward_per_lived_step']:+.3f}/step, return {point[n]['first_episode_return']:+.1f}"

@@ -656,6 +656,13 @@ def test_reward_along_path_interpolates_two_policies_and_prices_each_reward(tmp_
     for key in ("reward_per_lived_step", "first_episode_return"):
         assert np.isfinite(first["gail"][key]) and first["gail"][key] == pytest.approx(last["gail"][key], abs=1e-4)
     assert first["gail"]["first_episode_return"] > 0.0  # GAIL's softplus reward is positive on every step
+    # on changed dynamics (a heavy payload) the same policy moves otherwise, and the report says on what
+    from trirl_isaac.twin.model import Dynamics
+
+    heavy = reward_along_path("TRIRL-Go2-Walk", rewards, walker, stander, clip, (1.0,), num_envs=3, steps=12,
+                              dynamics=Dynamics(payload_kg=20.0))  # fmt: skip
+    assert heavy["dynamics"] == {"payload_kg": 20.0} and report["dynamics"] == {}
+    assert abs(heavy["path"][0]["forward_speed"] - last["forward_speed"]) > 1e-3
     with pytest.raises(FileNotFoundError):
         reward_along_path("TRIRL-Go2-Walk", {"x": os.path.join(expert, "missing.pt")}, walker, walker, clip, (0.0,))
     with pytest.raises(ValueError, match="noise_std"):

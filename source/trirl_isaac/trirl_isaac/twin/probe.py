@@ -148,6 +148,7 @@ def reward_along_path(
     gamma: float = 0.99,
     seed: int = 0,
     noise_std: float = 0.0,
+    dynamics=None,
 ) -> dict[str, Any]:
     """What learned rewards pay along a straight path in action space from a standing policy to a walking one.
 
@@ -159,7 +160,8 @@ def reward_along_path(
     Per alpha: forward speed, falls per 1,000 steps, and per reward the mean reward per lived step and the mean
     discounted return of each env's first episode (falls priced by the closed-form tail). A reward whose return
     dips between alpha = 0 and 1 offers a policy improving from standing a valley before the gait (a local
-    optimum the policy step has to cross); one that rises steadily offers a slope."""
+    optimum the policy step has to cross); one that rises steadily offers a slope. ``dynamics``
+    (:class:`~trirl_isaac.twin.model.Dynamics`): roll out on changed dynamics (what a reward pays there)."""
     from trirl_isaac.algo.reward import LearnedReward, with_absorbing_tail
     from trirl_isaac.twin.record import load_policy
     from trirl_isaac.twin.train import make_twin
@@ -169,6 +171,7 @@ def reward_along_path(
     loaded = {name: LearnedReward.load(path) for name, path in rewards.items()}
     report: dict[str, Any] = {"task": task, "rewards": dict(rewards), "walker": list(walker), "stander": list(stander)}
     report.update({"num_envs": num_envs, "steps": steps, "gamma": gamma, "noise_std": noise_std, "path": []})
+    report["dynamics"] = dynamics.changed() if dynamics is not None else {}
     gen = torch.Generator().manual_seed(seed)
     policies = []
     for mode, checkpoint in (walker, stander):  # each loads in a twin of its own mode (critic inputs differ)
@@ -177,7 +180,7 @@ def reward_along_path(
         host.close()
     walk, stand = policies
     for alpha in alphas:
-        env = make_twin(task, "retrain", num_envs, seed, motion_files=motion_files)
+        env = make_twin(task, "retrain", num_envs, seed, motion_files=motion_files, dynamics=dynamics)
         obs = env.get_observations()
         rows, absorbing, first, speed = [], [], [], []
         in_first = torch.ones(num_envs, dtype=torch.bool)
