@@ -850,6 +850,49 @@ def test_final_table_chooses_each_runs_reward_by_its_final_discriminator_accurac
         table.main(argv)
 
 
+def test_final_table_takes_a_reoptimised_final_reward_as_the_final_reward_run_of_its_training(tmp_path) -> None:
+    """benchmark.py --rewards_from DIR --reward_variant final re-optimises the final reward a TRIRL run kept beside its
+    averaged one: the table reads that as the average_reward=false run of the same training (its history, so the
+    rule can pick it), and names a re-optimisation whose source run is in no folder."""
+    from trirl_isaac.bench import table
+
+    src, re = tmp_path / "src", tmp_path / "re"
+    for folder in (src, re):
+        (folder / "runs").mkdir(parents=True)
+
+    def run(seed, acc, retrain):
+        history = [{"disc_accuracy": acc}] * 10
+        return {"task": "pointmaze", "algo": "trirl", "seed": seed, "overrides": [], "history": history,
+                "key": f"k{seed}", "code": {"source_sha1": "aaa"}, "budget": {"steps": 1000, "env": {}},
+                "reoptimised_reward": "average", "train": {"normalised": 1.0, "curve": [[1, 1.0]]},
+                "retrain": {"normalised": retrain, "curve": [[1, retrain]]}}  # fmt: skip
+
+    def redo(seed, retrain, key=None):
+        return {"task": "pointmaze", "algo": "trirl", "seed": seed, "code": {"source_sha1": "bbb"},
+                "budget": {"env": {}, "reward_sha1": "x"}, "reward_file": f"pointmaze__trirl__s{seed}.final.pt",
+                "source_run": {"file": f"pointmaze__trirl__s{seed}__k{seed}.final.pt", "variant": "final",
+                               "key": key or f"k{seed}", "train": 1.0},
+                "retrain": {"normalised": retrain, "curve": [[1, retrain]]}}  # fmt: skip
+
+    for seed, acc in ((0, 0.95), (1, 0.80)):  # the rule picks the final reward for seed 0, the averaged for seed 1
+        (src / "runs" / f"t{seed}.json").write_text(json.dumps(run(seed, acc, 0.2 + seed)))
+        (re / "runs" / f"r{seed}.json").write_text(json.dumps(redo(seed, 0.6 + seed)))
+    (re / "runs" / "plain.json").write_text(json.dumps({**redo(1, 9.0), "source_run": {"key": "k1"}}))  # averaged
+    out = tmp_path / "final.md"
+    argv = [str(src), str(re), "--code", "aaa", "--steps", "pointmaze=1000", "--steps_per_env", "128",
+            "--row", "avg", "trirl", "--row", "fin", "trirl", "average_reward=false",
+            "--by_accuracy", "rule", "0.9", "--out", str(out)]  # fmt: skip
+    table.main(argv)
+    text = out.read_text()
+    assert "| avg | 0.70 [-5.65, 7.05] (n=2) |" in text  # the source runs' own retrains: 0.2, 1.2
+    assert "| fin | 1.10 [-5.25, 7.45] (n=2) |" in text  # the re-optimised final rewards: 0.6, 1.6
+    assert "| rule | 0.90 [-2.91, 4.71] (n=2) |" in text  # seed 0 final (0.6), seed 1 averaged (1.2)
+    assert "pointmaze 0: final (0.950), 1: averaged (0.800)" in text
+    (re / "runs" / "orphan.json").write_text(json.dumps(redo(2, 0.5)))
+    with pytest.raises(SystemExit, match="re-optimises the final reward of run k2 .* in none of the folders"):
+        table.main(argv)
+
+
 def test_final_table_names_a_missing_target_as_such(tmp_path) -> None:
     """A task the paper sets no target for (Walker2d, a held-out task here) shows '-' in the target row, not nan."""
     from trirl_isaac.bench import table

@@ -14,7 +14,9 @@ are pooled. It reports, per phase (train, retrain, transfer), the mean over seed
 and the IQM over every (task, seed) score with rliable's stratified-bootstrap interval; then retrain and transfer
 pooled (each (phase, task) a stratum), each TRIRL row against the issue's targets, and the ratios the issue asks for
 (TRIRL's train IQM against the best baseline's; its retrain+transfer IQM against twice the best baseline's). A row
-whose runs do not all exist is reported with the seeds it has (n per cell).
+whose runs do not all exist is reported with the seeds it has (n per cell). A re-optimisation of a TRIRL run's kept
+final reward (``benchmark.py --rewards_from DIR --reward_variant final``) counts as that training's
+``average_reward=false`` run (:func:`final_reward_standins`; its source run's folder must be listed too).
 """
 
 from __future__ import annotations
@@ -163,6 +165,39 @@ def select_by_accuracy(
             picked.setdefault(task, []).append(run)
             notes.setdefault(task, []).append(f"{seed}: {choice} ({acc:.3f})")
     return picked, notes
+
+
+def final_reward_standins(runs: list[dict]) -> list[dict]:
+    """For every run that re-optimised a TRIRL run's final reward, kept beside its averaged one (``benchmark.py
+    --rewards_from DIR --reward_variant final``), a stand-in for the ``average_reward=false`` run of the same training:
+    the source run (its settings, history and training score) with ``average_reward`` off and the re-optimised
+    results in place of its own. A re-optimisation whose source run is not among ``runs`` is a named error (add the
+    source's folder)."""
+    by_key = {(r.get("task"), r.get("algo"), r.get("seed"), r.get("key")): r for r in runs if "train" in r}
+    out = []
+    for r in runs:
+        source = r.get("source_run") or {}
+        if source.get("variant") != "final":
+            continue
+        s = by_key.get((r.get("task"), r.get("algo"), r.get("seed"), source.get("key")))
+        if s is None:
+            raise SystemExit(
+                f"{r['file']}: re-optimises the final reward of run {source.get('key')} ({source.get('file')}), "
+                "which is in none of the folders: add its folder"
+            )
+        stand = copy.deepcopy({k: v for k, v in s.items() if k != "retrain" and not k.startswith("transfer:")})
+        stand.update({k: v for k, v in r.items() if k == "retrain" or k.startswith("transfer:")})
+        tc = stand.setdefault("budget", {}).setdefault("agent", {}).setdefault("algorithm", {}).get("trirl_cfg")
+        if tc is not None:
+            tc["average_reward"] = False
+            tc.pop("average_power", None)
+        stand["overrides"] = [o for o in stand.get("overrides") or [] if not o.startswith("average_")] + [
+            "average_reward=false"
+        ]
+        stand["file"] = f"{r['file']} (final reward of {s['file']})"
+        stand.pop("reoptimised_reward", None)
+        out.append(stand)
+    return out
 
 
 def scores(per_task: dict[str, list[dict]]) -> dict[str, dict[str, list[float]]]:
@@ -459,6 +494,7 @@ def main(argv: list[str] | None = None) -> None:
         if not os.path.isdir(os.path.join(folder, "runs")):
             raise SystemExit(f"{folder}: no runs/ folder (not a benchmark output folder)")
         runs += [r | {"file": os.path.join(folder, "runs", r["file"])} for r in collect(folder)]
+    runs += final_reward_standins(runs)
     text, data = build(rows, runs, args)
     if args.plot:
         plot(data["rows"], data["iqm"], data["cells"], args.plot)
