@@ -195,6 +195,7 @@ def final_reward_standins(runs: list[dict]) -> list[dict]:
             "average_reward=false"
         ]
         stand["file"] = f"{r['file']} (final reward of {s['file']})"
+        stand["reoptimised_on_code"] = r.get("code")  # the row's --code selects the training's code
         stand.pop("reoptimised_reward", None)
         out.append(stand)
     return out
