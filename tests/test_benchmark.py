@@ -633,6 +633,7 @@ def test_benchmark_quick_runs_end_to_end(tmp_path) -> None:
              "--out", str(out5)]  # fmt: skip
     proc = subprocess.run(final, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"reward {final_file.name}, retrain" in proc.stdout  # the summary line names the reward re-optimised
     (redone_final,) = [json.loads(p.read_text()) for p in (out5 / "runs").glob("pointmaze__trirl__s0__re-*.json")]
     assert redone_final["reward_file"] == final_file.name and redone_final["source_run"]["variant"] == "final"
     averaged_retrain = trirl_source["retrain"]["return"]  # its averaged reward's, reproduced above

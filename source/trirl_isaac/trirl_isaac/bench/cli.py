@@ -231,7 +231,10 @@ def main(argv: list[str] | None = None) -> None:
                     extra = "".join(
                         f", {k} {v['normalised']:.2f}" for k, v in result.items() if k == "retrain" or ":" in k
                     )
-                    train = f"normalised {result['train']['normalised']:.3f}" if "train" in result else "control"
+                    if "train" in result:
+                        train = f"normalised {result['train']['normalised']:.3f}"
+                    else:  # the control, or a saved reward re-optimised
+                        train = f"reward {result['reward_file']}" if "reward_file" in result else "control"
                     print(f"[{task} {algo} seed {seed}] {train}{extra} in {result['wall_s']:.0f} s", flush=True)
                     with open(f"{path}.tmp", "w") as f:
                         json.dump(result, f, default=float)
