@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from trirl_isaac.algo.config import ApproximatorCfg
 from trirl_isaac.algo.discriminator import Discriminator
-from trirl_isaac.algo.reward import LearnedReward, RewardChain, transform
+from trirl_isaac.algo.reward import LearnedReward, RewardChain, regression_rows, transform
 
 
 def _random_disc(dim: int = 6, seed: int = 0) -> Discriminator:
@@ -388,3 +388,47 @@ def test_reward_average_is_the_mean_of_the_runs_rewards() -> None:
     torch.testing.assert_close(restored.chain(data), avg.chain(data))
     with pytest.raises(ValueError, match="no discriminator snapshot"):
         avg.update(RewardChain(_random_disc(), chain_length=1), data)
+
+
+def test_regression_rows_add_perturbed_copies_and_the_absorbing_row_at_their_shares() -> None:
+    torch.manual_seed(0)
+    data = torch.randn(300, 6) * torch.tensor([1.0, 2.0, 0.5, 1.0, 3.0, 0.1]) + 5.0
+    absorbing = torch.full((1, 6), -9.0)
+    off = ApproximatorCfg(absorbing_share=0.0)
+    assert regression_rows(data, absorbing, off) is data  # the option off: the rows as given, no random draws
+    cfg = ApproximatorCfg(perturbed_share=0.5, perturb_std=2.0, absorbing_share=0.1)
+    rows = regression_rows(data, absorbing, cfg)
+    perturbed, tail = rows[300:-75], rows[-75:]
+    assert rows.shape[0] == 300 + 375 + 75  # 375 / 750 = 0.5 and 75 / 750 = 0.1 of the result
+    assert torch.equal(rows[:300], data) and (tail == absorbing).all()
+    nearest = torch.cdist(perturbed / data.std(0), data / data.std(0)).min(1).values
+    assert (nearest > 0.0).all() and nearest.max() < 2.0 * 4.0 * 6**0.5  # within the scale's reach
+    spread = (perturbed - data.mean(0)).std(0) / data.std(0)  # each feature widened in its own units
+    assert (spread > 1.1).all() and (spread < 2.0).all(), spread
+
+
+def test_perturbed_rows_hold_the_fold_off_the_data_where_the_approximator_would_extrapolate() -> None:
+    """The approximator is regressed on the rollout's and the expert's rows; elsewhere it extrapolates. With
+    perturbed rows in every distillation it holds the fold's own value in a band around the data."""
+    discs = []
+    for k in range(5):  # steep, curved logits: values off the data that a regression cannot guess from the data
+        torch.manual_seed(k)
+        d = Discriminator(6, [32, 32], obs_normalization=False)
+        with torch.no_grad():
+            for p in d.parameters():
+                p.mul_(3.0)
+        discs.append(d)
+    torch.manual_seed(1)
+    x = 0.3 * torch.randn(1024, 6)  # the data: a tight cloud; the probe points lie 3-6 data deviations out
+    probe = torch.randn(512, 6) * 0.3 * (3.0 + 3.0 * torch.rand(512, 1))
+    full = _recursive(discs, [0.5] * 5, probe)
+    errors = {}
+    for share in (0.0, 0.5):
+        approx = ApproximatorCfg(hidden_dims=[64, 64], learning_rate=3e-3, num_steps=800, batch_size=512)
+        approx.perturbed_share, approx.perturb_std = share, 8.0
+        chain = RewardChain(discs[0], chain_length=1, approximator=approx)
+        torch.manual_seed(2)
+        for d in discs:
+            chain.append(d, 0.5, eta=0.0, data=regression_rows(x, None, approx))
+        errors[share] = (chain(probe) - full).pow(2).mean().item()
+    assert errors[0.5] < 0.2 * errors[0.0], errors

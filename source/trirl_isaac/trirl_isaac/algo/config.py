@@ -108,6 +108,17 @@ class ApproximatorCfg:
     value there is extrapolation: the Go2's averaged reward came to pay a fall +0.79 per step, a tail worth 13x
     standing forever. 0: only the rows the rollout and the expert sample hold (the behaviour before 2026-12-06).
     Tasks without absorbing states are unaffected."""
+    perturbed_share: float = 0.0
+    """Share of every regression's rows (distillations and the averaged reward) that are noise-perturbed copies of
+    the rollout's and the expert sample's rows, with targets the fold computes there like on any row. The
+    approximator is a regression network: where no row anchors it, it extrapolates, and on the Go2 its final reward
+    paid a three-legged stance no rollout had shown 8x the trained gait (docs/twin/go2_payload_transfer), while the
+    run's discriminators put the stance at logit -18. On perturbed rows the discriminators are low too (logit -7 at
+    one standard deviation of noise there), so each distillation pulls the network's value off the data towards
+    the fold's instead of leaving it to extrapolation. 0: only the data's rows (the behaviour before 2026-12-07)."""
+    perturb_std: float = 2.0
+    """With ``perturbed_share``: each perturbed row adds Gaussian noise of standard deviation s x (each feature's
+    standard deviation over the data's rows), s drawn per row uniformly in [0, perturb_std]."""
     output: str = "linear"
     """The network's output layer. 'softplus' (needs ``d_transform`` 'softplus', whose fold is positive): the output
     passes through softplus and is regressed in pre-activation space onto softplus^-1 of the targets, so the fit has
@@ -261,6 +272,17 @@ class TrirlCfg:
             share = a.absorbing_share
             if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share < 1.0:
                 raise ConfigError(f"trirl_cfg.approximator.absorbing_share must lie in [0, 1), got {share!r}")
+            for name in ("perturbed_share", "perturb_std"):
+                value = getattr(a, name)
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0.0:
+                    raise ConfigError(f"trirl_cfg.approximator.{name} must be a number >= 0, got {value!r}")
+            if not a.perturbed_share < 1.0:
+                raise ConfigError(f"trirl_cfg.approximator.perturbed_share must lie in [0, 1), got {a.perturbed_share}")
+            if a.absorbing_share + a.perturbed_share >= 1.0:
+                raise ConfigError(
+                    "trirl_cfg.approximator.absorbing_share + perturbed_share must be < 1 (the data's own rows need a "
+                    f"share), got {a.absorbing_share} + {a.perturbed_share}"
+                )
             if not 0.0 <= a.skip_below < 1.0:
                 raise ConfigError(f"trirl_cfg.approximator.skip_below must lie in [0, 1), got {a.skip_below}")
             if int(a.reservoir_size) != a.reservoir_size or a.reservoir_size < 0:

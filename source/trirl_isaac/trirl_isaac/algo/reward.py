@@ -346,6 +346,26 @@ class RewardChain:
         self._buffer = None
 
 
+def regression_rows(data: torch.Tensor, absorbing_row: torch.Tensor | None, cfg: ApproximatorCfg) -> torch.Tensor:
+    """The rows a reward network is regressed on: ``data`` (the rollout's and an expert sample's rows), then
+    ``cfg.perturbed_share`` of the result as noise-perturbed copies of ``data``'s rows (per row a scale s ~ U[0,
+    ``cfg.perturb_std``] times each feature's standard deviation over ``data``), then, once the run has met the
+    absorbing state, that state's row repeated to ``cfg.absorbing_share`` of the result."""
+    n = data.shape[0]
+    parts = [data]
+    if cfg.perturbed_share > 0.0 and n > 1:
+        count = max(1, round(cfg.perturbed_share * n / (1.0 - cfg.perturbed_share - cfg.absorbing_share)))
+        idx = torch.randint(0, n, (count,), device=data.device)
+        scale = cfg.perturb_std * torch.rand(count, 1, device=data.device)
+        noise = torch.randn(count, data.shape[1], device=data.device)
+        parts.append(data[idx] + scale * data.std(dim=0, keepdim=True) * noise)
+    share = cfg.absorbing_share
+    if absorbing_row is not None and share > 0.0:
+        count = max(1, round(share * n / (1.0 - share - cfg.perturbed_share)))
+        parts.append(absorbing_row.to(data.device).expand(count, -1))
+    return parts[0] if len(parts) == 1 else torch.cat(parts, dim=0)
+
+
 def with_absorbing_tail(reward: Any, r: torch.Tensor, absorbing: torch.Tensor, gamma: float) -> torch.Tensor:
     """``r``, the values of the frozen ``reward``, with every absorbing step standing for the absorbing state's
     whole tail, r_abs / (1 - gamma). A reward trained with ``absorbing_worst`` / ``absorbing_floor`` /

@@ -32,7 +32,14 @@ from trirl_isaac.algo.config import ConfigError, TrirlCfg
 from trirl_isaac.algo.discriminator import Discriminator, DiscriminatorTrainer
 from trirl_isaac.algo.distributed import broadcast_module, reduce_scalar
 from trirl_isaac.algo.expert import ExpertBuffer, ExpertSampler, env_part
-from trirl_isaac.algo.reward import LearnedReward, RewardAverage, RewardChain, fold_term, transform
+from trirl_isaac.algo.reward import (
+    LearnedReward,
+    RewardAverage,
+    RewardChain,
+    fold_term,
+    regression_rows,
+    transform,
+)
 from trirl_isaac.algo.trust_region import (
     gaussian_kl,
     has_std_parameter,
@@ -360,14 +367,9 @@ class TRIRL(PPO):
         return {**losses, "discriminator": self.stats["disc_loss"]}
 
     def fit_rows(self, data: torch.Tensor) -> torch.Tensor:
-        """``data`` (the rollout's and an expert sample's rows) plus, once the run has met the absorbing state,
-        that state's row repeated to ``approximator.absorbing_share`` of the result: the rows the reward's networks
-        are regressed on this iteration."""
-        share = self.trirl_cfg.approximator.absorbing_share
-        if self._absorbing_row is None or share <= 0.0:
-            return data
-        count = max(1, round(share * data.shape[0] / (1.0 - share)))
-        return torch.cat([data, self._absorbing_row.to(data.device).expand(count, -1)], dim=0)
+        """The rows the reward's networks are regressed on this iteration: ``data`` (the rollout's and an expert
+        sample's rows) with :func:`regression_rows`' additions."""
+        return regression_rows(data, self._absorbing_row, self.trirl_cfg.approximator)
 
     def _trust_region_step(self, eta_sched: float) -> dict[str, float]:
         """PPO's epochs of clipped-surrogate mini-batch steps, with the differentiable trust-region projection
