@@ -57,7 +57,9 @@ def main() -> None:
                                noise_std=args.noise_std, dynamics=dynamics)  # fmt: skip
     for point in report["path"]:
         cells = "  ".join(
-            f"{n}: {point[n]['reward_per_lived_step']:+.3f}/step, return {point[n]['first_episode_return']:+.1f}"
+            f"{n}: {point[n]['reward_per_lived_step']:+.3f}/step"
+            + (f" (approximator {point[n]['approximator_per_lived_step']:+.3f})" if len(point[n]) > 2 else "")
+            + f", return {point[n]['first_episode_return']:+.1f}"
             for n in rewards
         )
         print(f"alpha {point['alpha']:.2f}  speed {point['forward_speed']:+.2f} m/s  falls/1k "

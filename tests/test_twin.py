@@ -648,8 +648,13 @@ def test_reward_along_path_interpolates_two_policies_and_prices_each_reward(tmp_
     stander = ("expert", str(tmp_path / "actor.pt"))
     clip = [os.path.join(expert, "recorded_model_700_simvel.h5")]
     rewards = {"gail": os.path.join(root, "docs", "twin", "go2_gail", "reward.pt")}
+    rewards["trirl"] = os.path.join(root, "docs", "twin", "go2_trirl_transfer_base", "reward.pt")
     report = reward_along_path("TRIRL-Go2-Walk", rewards, walker, stander, clip, (0.0, 1.0), num_envs=3, steps=12)
     first, last = report["path"]
+    assert set(first["gail"]) == {"reward_per_lived_step", "first_episode_return"}  # a baseline's reward: no parts
+    parts = first["trirl"]["approximator_per_lived_step"] + first["trirl"]["window_per_lived_step"]
+    assert parts == pytest.approx(first["trirl"]["reward_per_lived_step"], abs=1e-4)
+    assert abs(first["trirl"]["approximator_per_lived_step"]) > 1e-3  # the approximator weighs ~0.69 in that fold
     assert (first["alpha"], last["alpha"]) == (0.0, 1.0)
     for key in ("forward_speed", "falls_per_1000_steps"):
         assert first[key] == pytest.approx(last[key], abs=1e-4)

@@ -160,7 +160,9 @@ def reward_along_path(
     Per alpha: forward speed, falls per 1,000 steps, and per reward the mean reward per lived step and the mean
     discounted return of each env's first episode (falls priced by the closed-form tail). A reward whose return
     dips between alpha = 0 and 1 offers a policy improving from standing a valley before the gait (a local
-    optimum the policy step has to cross); one that rises steadily offers a slope. ``dynamics``
+    optimum the policy step has to cross); one that rises steadily offers a slope. A TRIRL reward with an
+    approximator is also split into its parts per lived step: the approximator's (the history before the window,
+    weighted) and the window's discriminators' (the rest), to show which one pays what. ``dynamics``
     (:class:`~trirl_isaac.twin.model.Dynamics`): roll out on changed dynamics (what a reward pays there)."""
     from trirl_isaac.algo.reward import LearnedReward, with_absorbing_tail
     from trirl_isaac.twin.record import load_policy
@@ -209,5 +211,13 @@ def reward_along_path(
                 "reward_per_lived_step": float(raw[lived].mean()),
                 "first_episode_return": float((discount * r * first_t).sum(0).mean()),
             }
+            chain = reward.chain
+            if reward.method == "trirl" and chain.base_active:  # the fold is the reward: split it into its parts
+                w0, w = chain.fold_weights()
+                flat = x.flatten(0, 1)
+                base = w0 * chain.base(flat).squeeze(-1).view(steps, num_envs)
+                window = (w.float()[:, None] * chain.terms(flat)).sum(0).view(steps, num_envs)
+                point[name]["approximator_per_lived_step"] = float(base[lived].mean())
+                point[name]["window_per_lived_step"] = float(window[lived].mean())
         report["path"].append(point)
     return report
