@@ -842,6 +842,24 @@ def test_final_table_chooses_each_runs_reward_by_its_final_discriminator_accurac
     for bad in ("high", "1.5", "0"):  # a threshold that is no accuracy: a named error before any work
         with pytest.raises(SystemExit, match="THRESHOLD must be an accuracy"):
             table.main([*argv[:10], "--by_accuracy", "rule", bad, *argv[13:]])
+    with pytest.raises(SystemExit, match="expected LABEL THRESHOLD"):
+        table.main([*argv[:10], "--by_accuracy", "rule", *argv[13:]])
+    # a rule per setting: runs of another setting (softplus) are chosen among themselves, beside the default's rule
+    soft = ["d_transform=softplus"]
+    extra = [run(0, soft, 0.95, 0.3), run(0, [*soft, *final], 0.95, 0.4), run(1, soft, 0.85, 0.5)]
+    extra.append(run(1, [*soft, *final], 0.85, 0.6))
+    for i, r in enumerate(extra):
+        (tmp_path / "runs" / f"s{i}.json").write_text(json.dumps(r))
+    table.main([*argv[:13], "--by_accuracy", "soft rule", "0.9", *soft, *argv[13:]])
+    text = out.read_text()
+    assert "| rule | 0.87 [0.49, 1.25] (n=3) |" in text  # the default's rule is unchanged by the other setting
+    assert "| soft rule | 0.45 [-0.19, 1.09] (n=2) |" in text  # seed 0 final (0.4), seed 1 averaged (0.5)
+    assert (
+        "Row 'soft rule' (runs with d_transform=softplus): " in text
+        and "pointmaze 0: final (0.950), 1: averaged (0.850)" in text
+    )
+    for i in range(len(extra)):
+        (tmp_path / "runs" / f"s{i}.json").unlink()
     (tmp_path / "runs" / "r1.json").write_text(json.dumps(run(0, final, 0.80, 0.0, train=0.5)))
     with pytest.raises(SystemExit, match="seed 0: .* are not the same training"):
         table.main(argv)

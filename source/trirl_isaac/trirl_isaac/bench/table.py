@@ -317,19 +317,26 @@ def build(rows: list[tuple[str, str, list[str]]], runs: list[dict], args: Any) -
             )
         data[label] = {"algo": algo, "overrides": overrides, "scores": scores(picked), "curves": curves(picked),
                        "seeds": {t: [r["seed"] for r in rs] for t, rs in picked.items()}}  # fmt: skip
-    rule = getattr(args, "by_accuracy", None)
-    notes: dict[str, list[str]] = {}
-    if rule:
-        label, threshold = rule[0], float(rule[1])
+    rules = getattr(args, "by_accuracy", None) or []
+    rule_lines: list[str] = []
+    for rule in rules:
+        label, threshold, setting = rule[0], float(rule[1]), list(rule[2:])
         args_sel = (args.code, args.steps, args.seeds, args.absorbing_tail, getattr(args, "steps_per_env", None))
-        averaged = select(runs, "trirl", [], *args_sel)
-        final = select(runs, "trirl", ["average_reward=false"], *args_sel)
+        averaged = select(runs, "trirl", setting, *args_sel)
+        final = select(runs, "trirl", [*setting, "average_reward=false"], *args_sel)
         picked, notes = select_by_accuracy(averaged, final, threshold)
         if not picked:
-            raise SystemExit("--by_accuracy: no run of the reward the rule chooses")
+            raise SystemExit(f"--by_accuracy {label!r}: no run of the reward the rule chooses")
         seeds = {t: [r["seed"] for r in rs] for t, rs in picked.items()}
-        data[label] = {"algo": "trirl", "overrides": [f"by_accuracy<{threshold:g}"], "scores": scores(picked),
-                       "curves": curves(picked), "seeds": seeds}  # fmt: skip
+        data[label] = {"algo": "trirl", "overrides": [*setting, f"by_accuracy<{threshold:g}"],
+                       "scores": scores(picked), "curves": curves(picked), "seeds": seeds}  # fmt: skip
+        of = f" (runs with {' '.join(setting)})" if setting else ""
+        rule_lines += [
+            f"Row {label!r}{of}: per task and seed, the averaged reward where the training's discriminator accuracy "
+            f"over its last tenth of iterations is below {threshold:g}, else the final reward (seed: choice "
+            "(accuracy)): " + "; ".join(f"{t} " + ", ".join(n) for t, n in notes.items()) + ".",
+            "",
+        ]
     cells = {p: sorted({c for d in data.values() for c in d["scores"][p]}) for p in PHASES}
     lines = [
         f"# Final table: {', '.join(args.folders)} (code {' / '.join(args.code)})",
@@ -342,13 +349,7 @@ def build(rows: list[tuple[str, str, list[str]]], runs: list[dict], args: Any) -
         "docstring for the command).",
         "",
     ]  # fmt: skip
-    if rule:
-        lines += [
-            f"Row {rule[0]!r}: per task and seed, the averaged reward where the training's discriminator accuracy over "
-            f"its last tenth of iterations is below {float(rule[1]):g}, else the final reward (seed: choice "
-            "(accuracy)): " + "; ".join(f"{t} " + ", ".join(n) for t, n in notes.items()) + ".",
-            "",
-        ]
+    lines += rule_lines
     summary: dict[str, Any] = {}
     for phase in PHASES:
         if not cells[phase]:
@@ -457,9 +458,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", nargs="+", required=True, help="TASK=STEPS: the tasks and each one's budget")
     p.add_argument("--row", nargs="+", action="append", required=True, metavar="LABEL ALGO [OVERRIDE ...]",
                    help="one row: its label, the method, and the --trirl overrides of its runs")  # fmt: skip
-    p.add_argument("--by_accuracy", nargs=2, default=None, metavar=("LABEL", "THRESHOLD"),
+    p.add_argument("--by_accuracy", nargs="+", action="append", default=None,
+                   metavar="LABEL THRESHOLD [OVERRIDE ...]",
                    help="add a TRIRL row that re-optimises, per run, the averaged reward if the training's final "
-                        "discriminator accuracy is below THRESHOLD, else the final one")  # fmt: skip
+                        "discriminator accuracy is below THRESHOLD, else the final one; OVERRIDEs pick the runs of "
+                        "one setting, as in --row (repeat the option for several settings)")  # fmt: skip
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--absorbing_tail", default=ENV["absorbing_tail"])
     p.add_argument("--steps_per_env", nargs="+", default=None,
@@ -478,13 +481,15 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"--code {c!r}: {task!r} is not a task of --steps ({', '.join(args.steps)})")
         if key is not None and ":" in key and algo not in algos:
             raise SystemExit(f"--code {c!r}: {algo!r} is the method of no row ({', '.join(sorted(algos))})")
-    if args.by_accuracy is not None:
+    for rule in args.by_accuracy or []:
+        if len(rule) < 2:
+            raise SystemExit(f"--by_accuracy {' '.join(rule)}: expected LABEL THRESHOLD [OVERRIDE ...]")
         try:
-            threshold = float(args.by_accuracy[1])
+            threshold = float(rule[1])
         except ValueError:
             threshold = math.nan
         if not 0.0 < threshold <= 1.0:
-            raise SystemExit(f"--by_accuracy {args.by_accuracy[1]!r}: THRESHOLD must be an accuracy in (0, 1]")
+            raise SystemExit(f"--by_accuracy {rule[1]!r}: THRESHOLD must be an accuracy in (0, 1]")
     rows = []
     for spec in args.row:
         if len(spec) < 2:
