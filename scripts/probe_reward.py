@@ -46,10 +46,7 @@ def main() -> None:
     from trirl_isaac.twin.model import Dynamics
     from trirl_isaac.twin.probe import reward_along_path
 
-    try:
-        dynamics = Dynamics.parse(args.dynamics)
-    except ValueError as e:
-        raise SystemExit(f"--dynamics: {e}") from None
+    dynamics = Dynamics.from_cli(args.dynamics)
 
     torch.set_num_threads(1)
     report = reward_along_path(args.task, rewards, tuple(args.walker), tuple(args.stander), args.motion_files,

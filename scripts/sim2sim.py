@@ -32,10 +32,7 @@ def main() -> None:
     from trirl_isaac.twin.model import Dynamics
     from trirl_isaac.twin.sim2sim import PolicyMetadataError, sim2sim
 
-    try:
-        dynamics = Dynamics.parse(args.dynamics)
-    except ValueError as err:
-        raise SystemExit(f"sim2sim --dynamics: {err}") from None
+    dynamics = Dynamics.from_cli(args.dynamics)
     try:
         result = sim2sim(args.exported, args.num_envs, args.steps, args.video, args.seed, dynamics)
     except PolicyMetadataError as err:

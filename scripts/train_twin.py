@@ -67,10 +67,7 @@ def main() -> None:
     args = p.parse_args()
     from trirl_isaac.twin.model import Dynamics
 
-    try:
-        dynamics = Dynamics.parse(args.dynamics)
-    except ValueError as e:
-        raise SystemExit(f"--dynamics: {e}") from None
+    dynamics = Dynamics.from_cli(args.dynamics)
     import torch
 
     torch.set_num_threads(args.threads)

@@ -366,6 +366,8 @@ def test_dynamics_change_the_robot_and_floor_and_bad_ones_are_named() -> None:
     ):
         with pytest.raises(ValueError, match=match):
             Dynamics.parse(items)
+        with pytest.raises(SystemExit, match="--dynamics: .*" + match):  # the scripts' form of the same error
+            Dynamics.from_cli(items)
     with pytest.raises(ValueError, match="no mass left"):
         build_twin_model(ROBOTS["go2"], dynamics=Dynamics(payload_kg=-100.0))
 

@@ -80,6 +80,14 @@ class Dynamics:
                 raise ValueError(f"dynamics {item!r}: {value!r} is not a number") from None
         return cls(**given)
 
+    @classmethod
+    def from_cli(cls, items: list[str] | None) -> Dynamics:
+        """:meth:`parse` for a script's ``--dynamics``: a bad item exits naming the option and the problem."""
+        try:
+            return cls.parse(items)
+        except ValueError as e:
+            raise SystemExit(f"--dynamics: {e}") from None
+
     def changed(self) -> dict[str, float]:
         """The settings that differ from the task's own dynamics (empty: the task's)."""
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
