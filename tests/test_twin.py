@@ -257,6 +257,7 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
         summary = train("TRIRL-Go2-Walk", mode, iterations=2, num_envs=4, seed=0, log_dir=str(out), eval_every=1,
                         eval_envs=2)  # fmt: skip
     assert [p["iteration"] for p in summary["curve"]] == [1, 2]
+    assert torch.load(out / "model_2.pt", weights_only=False)["iter"] == 2  # the count, over several learn() calls
     point = summary["curve"][-1]
     assert 0.0 <= point["survival"] <= 1.0 and len(point["duty_factor"]) == 4 and "meets" in point
     assert summary["clip"]["forward_speed"] == pytest.approx(0.93, abs=0.02)  # the go2_walk clip: the expert's 0.93 m/s
@@ -307,6 +308,9 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
     resumed = train("TRIRL-Go2-Walk", "retrain", log_dir=str(tmp_path / "r1"), dynamics=Dynamics(payload_kg=3.0),
                     resume=str(tmp_path / "moved1" / "model_1.pt"), **common)  # fmt: skip
     assert resumed["dynamics"] == payload and [p["iteration"] for p in resumed["curve"]] == [0, 1]
+    # a resumed run counts on from its checkpoint: its last checkpoint is the run's second iteration, named so
+    assert resumed["start_iteration"] == 1
+    assert torch.load(tmp_path / "r1" / "model_2.pt", weights_only=False)["iter"] == 2
     for kwargs, match in (
         ({"resume": str(out / "model_2.pt")}, "give one"),
         ({"mode": "trirl"}, "not TRIRL"),

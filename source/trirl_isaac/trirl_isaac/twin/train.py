@@ -255,6 +255,8 @@ def train(
     policy = runner.get_inference_policy(device="cpu")
     curve, t0, env_steps = [], time.time(), 0
     done_iters = 0
+    # iterations the resumed checkpoint had done: checkpoint names and their ``iter`` count from the run's start
+    start_iteration = int(runner.current_learning_iteration) if resume else 0
 
     def evaluate() -> None:
         probe = make_twin(task, mode, eval_envs, seed + 1000, **probe_args)
@@ -275,13 +277,18 @@ def train(
         chunk = min(eval_every, iterations - done_iters)
         runner.learn(chunk, init_at_random_ep_len=done_iters == 0 and resume is None and init_actor is None)
         done_iters += chunk
+        # rsl_rl's learn leaves its counter at its last iteration's index (one short of the count), and the next
+        # call starts there: set it to the count, or each chunk would lose one from the checkpoints' numbering
+        runner.current_learning_iteration = start_iteration + done_iters
         env_steps += chunk * num_envs * cfg["num_steps_per_env"]
         evaluate()
-    runner.save(os.path.join(log_dir, f"model_{done_iters}.pt"), infos={"env_state": env.state_dict()})
+    last = os.path.join(log_dir, f"model_{start_iteration + done_iters}.pt")
+    runner.save(last, infos={"env_state": env.state_dict()})
     if mode == "trirl":
         runner.alg.reward.save(os.path.join(log_dir, "reward.pt"))
     summary = {"task": task, "mode": mode, "seed": seed, "num_envs": num_envs, "clip": clip, "curve": curve,
-               "iterations": done_iters, "resumed_from": resume, "agent": cfg}  # fmt: skip
+               "iterations": done_iters, "resumed_from": resume, "start_iteration": start_iteration,
+               "agent": cfg}  # fmt: skip
     summary["motion_files"] = motion_files
     summary["trirl_overrides"] = list(trirl_overrides or [])
     summary["algorithm_overrides"] = list(algorithm_overrides or [])
