@@ -52,13 +52,14 @@ def main() -> None:
     report = reward_along_path(args.task, rewards, tuple(args.walker), tuple(args.stander), args.motion_files,
                                tuple(args.alphas), args.num_envs, args.steps, seed=args.seed,
                                noise_std=args.noise_std, dynamics=dynamics)  # fmt: skip
+
+    def cell(name: str, r: dict) -> str:
+        part = r.get("approximator_per_lived_step")
+        split = f" (approximator {part:+.3f})" if part is not None else ""
+        return f"{name}: {r['reward_per_lived_step']:+.3f}/step{split}, return {r['first_episode_return']:+.1f}"
+
     for point in report["path"]:
-        cells = "  ".join(
-            f"{n}: {point[n]['reward_per_lived_step']:+.3f}/step"
-            + (f" (approximator {point[n]['approximator_per_lived_step']:+.3f})" if len(point[n]) > 2 else "")
-            + f", return {point[n]['first_episode_return']:+.1f}"
-            for n in rewards
-        )
+        cells = "  ".join(cell(n, point[n]) for n in rewards)
         print(f"alpha {point['alpha']:.2f}  speed {point['forward_speed']:+.2f} m/s  falls/1k "
               f"{point['falls_per_1000_steps']:5.1f}  {cells}", flush=True)  # fmt: skip
     if args.out:

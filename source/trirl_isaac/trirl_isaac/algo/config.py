@@ -115,7 +115,9 @@ class ApproximatorCfg:
     paid a three-legged stance no rollout had shown 8x the trained gait (docs/twin/go2_payload_transfer), while the
     run's discriminators put the stance at logit -18. On perturbed rows the discriminators are low too (logit -7 at
     one standard deviation of noise there), so each distillation pulls the network's value off the data towards
-    the fold's instead of leaving it to extrapolation. 0: only the data's rows (the behaviour before 2026-12-07)."""
+    the fold's instead of leaving it to extrapolation. The price: extrapolation is also what lets HalfCheetah's
+    reward pay speed beyond the expert's; with 0.5 its rewards stop re-optimising (benchmark log v15), so this is off
+    by default. 0: only the data's rows (the behaviour before 2026-12-07)."""
     perturb_std: float = 2.0
     """With ``perturbed_share``: each perturbed row adds Gaussian noise of standard deviation s x (each feature's
     standard deviation over the data's rows), s drawn per row uniformly in [0, perturb_std]."""
