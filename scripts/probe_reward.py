@@ -20,7 +20,7 @@ import os
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--task", default="TRIRL-Go2-Walk")
-    p.add_argument("--reward", nargs="+", required=True, metavar="NAME=FILE", help="learned rewards to compare")
+    p.add_argument("--reward", nargs="+", required=True, metavar="LABEL=FILE", help="learned rewards to compare")
     p.add_argument("--walker", nargs=2, required=True, metavar=("MODE", "CHECKPOINT"))
     p.add_argument("--stander", nargs=2, required=True, metavar=("MODE", "CHECKPOINT"))
     p.add_argument("--motion_files", nargs="+", default=None)
@@ -35,12 +35,9 @@ def main() -> None:
     args = p.parse_args()
     if args.out and os.path.exists(args.out):
         raise SystemExit(f"--out {args.out} exists (nothing is overwritten)")
-    rewards = {}
-    for item in args.reward:
-        name, sep, path = item.partition("=")
-        if not sep or not name or not path:
-            raise SystemExit(f"--reward {item!r}: expected NAME=FILE")
-        rewards[name] = path
+    from trirl_isaac.cli import labelled_files
+
+    rewards = labelled_files(args.reward, "--reward", "reward")
     import torch
 
     from trirl_isaac.twin.model import Dynamics

@@ -751,7 +751,7 @@ def test_memory_cli_draws_the_weights_and_names_bad_input(tmp_path, capsys) -> N
         memory.main([f"g={gail}"])
     with pytest.raises(SystemExit, match="no run file"):
         memory.main([f"x={tmp_path / 'missing.json'}"])
-    with pytest.raises(SystemExit, match="LABEL=RUN.json"):
+    with pytest.raises(SystemExit, match="runs: expected LABEL=FILE"):
         memory.main([str(run)])
 
 

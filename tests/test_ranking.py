@@ -80,6 +80,19 @@ def test_cli_scores_the_path_and_refuses_bad_input(tmp_path) -> None:
         main(["--task", "hopper", "--quick", "--reward", f"maze={maze}", "--out", str(tmp_path / "m.json")])
     with pytest.raises(SystemExit, match="LABEL=FILE"):
         main(["--task", "hopper", "--reward", str(maze), "--out", str(tmp_path / "m.json")])
+    with pytest.raises(SystemExit, match="label 'minus' given twice"):
+        main(
+            [
+                "--task",
+                "hopper",
+                "--reward",
+                f"minus={minus}",
+                "--reward",
+                f"minus={plus}",
+                "--out",
+                str(tmp_path / "m.json"),
+            ]
+        )
     with pytest.raises(SystemExit, match="no reward file"):
         main(["--task", "hopper", "--reward", f"x={tmp_path / 'none.pt'}", "--out", str(tmp_path / "m.json")])
     assert not (tmp_path / "m.json").exists()

@@ -118,12 +118,9 @@ def main(argv: list[str] | None = None) -> None:
         if kind not in ORACLES:
             raise SystemExit(f"--oracle {kind!r}: choose from {ORACLES}")
         fields[kind.replace("_", " ")] = OracleReward(kind, a.train_maze)
-    for item in a.reward:
-        label, sep, path = item.partition("=")
-        if not sep or not label or not path:
-            raise SystemExit(f"expected LABEL=FILE, got {item!r}")
-        if not os.path.isfile(path):
-            raise SystemExit(f"{label}: no reward file {path}")
+    from trirl_isaac.cli import labelled_files
+
+    for label, path in labelled_files(a.reward, "--reward", "reward").items():
         fields[label] = LearnedReward.load(path)
     if not fields:
         raise SystemExit("nothing to draw: give --reward LABEL=FILE and/or --oracle KIND")

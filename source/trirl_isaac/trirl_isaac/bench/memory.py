@@ -122,13 +122,10 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     if a.out and os.path.exists(a.out):
         raise SystemExit(f"--out {a.out} exists; choose a new file")
+    from trirl_isaac.cli import labelled_files
+
     runs = {}
-    for item in a.runs:
-        label, sep, path = item.rpartition("=")
-        if not sep or not label:
-            raise SystemExit(f"expected LABEL=RUN.json, got {item!r}")
-        if not os.path.isfile(path):
-            raise SystemExit(f"{label}: no run file {path}")
+    for label, path in labelled_files(a.runs, "runs", "run").items():
         with open(path) as f:
             runs[label] = json.load(f)
         mem = run_memory(runs[label])

@@ -225,21 +225,15 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"{path} exists; choose a new file")
     if a.steps < 1 or a.points < 1 or a.episodes < 1:
         raise SystemExit("--steps, --points and --episodes must be >= 1")
-    rewards: dict[str, LearnedReward] = {}
-    for item in a.reward:
-        label, sep, path = item.partition("=")
-        if not sep or not label or not path:
-            raise SystemExit(f"--reward: expected LABEL=FILE, got {item!r}")
-        if label in rewards:
-            raise SystemExit(f"--reward: label {label!r} given twice")
-        if not os.path.isfile(path):
-            raise SystemExit(f"--reward {label}: no reward file {path}")
-        rewards[label] = LearnedReward.load(path)
+    from trirl_isaac.cli import labelled_files
+
+    files = labelled_files(a.reward, "--reward", "reward")
+    rewards = {label: LearnedReward.load(path) for label, path in files.items()}
     if not rewards:
         raise SystemExit("nothing to score: give --reward LABEL=FILE")
     torch.set_num_threads(1)
     result = ranking(a.task, rewards, a.steps, a.points, a.seed, a.episodes, a.demo_dir, a.quick, a.steps_per_env)
-    result["rewards"] = {label: os.path.basename(item.partition("=")[2]) for label, item in zip(rewards, a.reward)}
+    result["rewards"] = {label: os.path.basename(path) for label, path in files.items()}
     with open(a.out, "x") as f:
         json.dump(result, f, indent=1)
     if a.plot:
