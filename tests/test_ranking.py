@@ -69,7 +69,16 @@ def test_cli_scores_the_path_and_refuses_bad_input(tmp_path) -> None:
     for p in result["path"]:  # a constant reward pays per lived step; a fall adds its tail (1 / (1 - gamma))
         assert p["learned_return"]["plus"] == pytest.approx(-0.5 * p["learned_return"]["minus"])
         assert p["learned_return"]["minus"] <= -p["episode_length"] + 1e-6
-    assert png.stat().st_size > 0
+    assert png.stat().st_size > 0 and result["trained_on"] == "true reward"
+    # the other path: PPO on a learned reward (a benchmark retrain), scored alike
+    on = tmp_path / "on.json"
+    main(["--task", "hopper", "--quick", "--steps", "128", "--points", "1", "--episodes", "1", "--seed", "0",
+          "--reward", f"minus={minus}", "--train_on", "minus", "--out", str(on)])  # fmt: skip
+    assert json.loads(on.read_text())["trained_on"] == "minus"
+    with pytest.raises(SystemExit, match="--train_on nope: not a --reward label"):
+        main(
+            ["--task", "hopper", "--reward", f"minus={minus}", "--train_on", "nope", "--out", str(tmp_path / "m.json")]
+        )
     before = out.read_text()
     with pytest.raises(SystemExit, match="exists"):
         main(["--task", "hopper", "--reward", f"minus={minus}", "--out", str(out)])

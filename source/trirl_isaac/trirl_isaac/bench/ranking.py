@@ -8,6 +8,11 @@ the true normalised return. A reward that re-optimises should rise with the true
 rank correlation near 1); one that is flat off the data, or pays something else, will not. The demonstrations'
 own learned reward per step is reported beside it (where the path should end).
 
+``--train_on LABEL`` walks the other path: PPO (the same settings and seeds as a benchmark retrain) on that
+learned reward instead of the true one, scored the same way. Where a re-optimisation fails, this says how: its own
+learned return rising while the true return stays flat is a reward that pays something else (a pose, a gait the
+expert never shows); both flat is a search that found no slope.
+
     python -m trirl_isaac.bench.ranking --task halfcheetah --steps 1000000 --points 10 --seed 1 \\
         --reward default=docs/benchmark/v11/rewards/<file>.final.pt --out ranking.json --plot ranking.png
 
@@ -115,8 +120,10 @@ def ranking(
     demo_dir: str,
     quick: bool = False,
     steps_per_env: int | None = None,
+    train_on: str | None = None,
 ) -> dict[str, Any]:
-    """Train the control on ``task`` for ``steps`` env steps and score its path with every reward (see module)."""
+    """Train the control on ``task`` for ``steps`` env steps (``train_on``: PPO on that learned reward instead) and
+    score its path with every reward (see module)."""
     from rsl_rl.runners import OnPolicyRunner
 
     from trirl_isaac.bench.run import norm, reference_returns
@@ -124,6 +131,8 @@ def ranking(
     from trirl_isaac.envs.gym_mujoco import demo_features, load_demos, make_env
 
     check_rewards(task, rewards)
+    if train_on is not None and train_on not in rewards:
+        raise ValueError(f"train_on {train_on!r} is not one of the rewards given ({sorted(rewards)})")
     num_envs = QUICK["num_envs"] if quick else NUM_ENVS
     cfg = ppo_cfg(quick, steps_per_env=steps_per_env)
     gamma = float(cfg["algorithm"]["gamma"])
@@ -133,6 +142,8 @@ def ranking(
     ref = reference_returns(task, demo_dir, episodes)
     torch.manual_seed(seed + 1)
     env = make_env(task, num_envs, seed=seed + 1)
+    if train_on is not None:  # a benchmark retrain: the frozen reward, its fall priced by the closed-form tail
+        env.install_frozen_reward(rewards[train_on], source=train_on, gamma=gamma)
     cfg["seed"] = seed + 1
     runner = OnPolicyRunner(env, cfg, log_dir=None, device="cpu")
     policy = runner.get_inference_policy()
@@ -174,6 +185,7 @@ def ranking(
     return {
         "task": task,
         "seed": seed,
+        "trained_on": train_on or "true reward",
         "steps": iterations * batch,
         "episodes": episodes,
         "path": path,
@@ -200,7 +212,10 @@ def plot(result: dict[str, Any], out: str) -> None:
         ax.set_title(f"{label}\nSpearman {result['spearman'][label]:.2f}", fontsize=9)
         ax.set_xlabel("true normalised return")
         ax.set_ylabel("learned return per episode")
-    fig.suptitle(f"{result['task']}: learned rewards along PPO's true-reward path (seed {result['seed']})", fontsize=9)
+    on = result.get("trained_on", "true reward")
+    fig.suptitle(
+        f"{result['task']}: learned rewards along the path of PPO on the {on} (seed {result['seed']})", fontsize=9
+    )
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
@@ -211,6 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--task", required=True, help="a benchmark task (halfcheetah, hopper, pointmaze, ...)")
     p.add_argument("--reward", action="append", default=[], metavar="LABEL=FILE", help="a saved reward (repeat)")
     p.add_argument("--steps", type=int, default=1_000_000, help="the control's env steps")
+    p.add_argument("--train_on", default=None, metavar="LABEL", help="PPO on this --reward instead of the true one")
     p.add_argument("--points", type=int, default=10, help="moments of the run scored (plus the fresh policy)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--episodes", type=int, default=4, help="episodes per moment (and for the reference returns)")
@@ -231,8 +247,12 @@ def main(argv: list[str] | None = None) -> None:
     rewards = {label: LearnedReward.load(path) for label, path in files.items()}
     if not rewards:
         raise SystemExit("nothing to score: give --reward LABEL=FILE")
+    if a.train_on is not None and a.train_on not in rewards:
+        raise SystemExit(f"--train_on {a.train_on}: not a --reward label ({sorted(rewards)})")
     torch.set_num_threads(1)
-    result = ranking(a.task, rewards, a.steps, a.points, a.seed, a.episodes, a.demo_dir, a.quick, a.steps_per_env)
+    result = ranking(
+        a.task, rewards, a.steps, a.points, a.seed, a.episodes, a.demo_dir, a.quick, a.steps_per_env, a.train_on
+    )
     result["rewards"] = {label: os.path.basename(path) for label, path in files.items()}
     with open(a.out, "x") as f:
         json.dump(result, f, indent=1)
