@@ -196,25 +196,32 @@ def ranking(
 
 
 def plot(result: dict[str, Any], out: str) -> None:
-    """One panel per reward: its learned return against the true normalised return along the control's path."""
+    """One panel per reward (five to a row): its learned reward per step against the true normalised return along
+    the path, the demonstrations' own per-step value dashed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     labels = list(result["spearman"])
-    fig, axes = plt.subplots(1, len(labels), figsize=(3.6 * len(labels), 3.2), squeeze=False)
+    cols = min(5, len(labels))
+    rows = -(-len(labels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.9 * rows), squeeze=False)
     true = [p["normalised"] for p in result["path"]]
-    for ax, label in zip(axes[0], labels, strict=True):
-        learned = [p["learned_return"][label] for p in result["path"]]
+    for ax, label in zip(axes.flat, labels, strict=False):
+        learned = [p["learned_per_step"][label] for p in result["path"]]
         ax.plot(true, learned, "-o", ms=3)
         ax.annotate("start", (true[0], learned[0]), fontsize=7)
+        ax.axhline(result["expert_per_step"][label], ls="--", lw=0.8, color="gray", label="demonstrations")
         ax.set_title(f"{label}\nSpearman {result['spearman'][label]:.2f}", fontsize=9)
-        ax.set_xlabel("true normalised return")
-        ax.set_ylabel("learned return per episode")
+        ax.set_xlabel("true normalised return", fontsize=8)
+        ax.set_ylabel("learned reward per step", fontsize=8)
+    for ax in list(axes.flat)[len(labels) :]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
     on = result.get("trained_on", "true reward")
     fig.suptitle(
-        f"{result['task']}: learned rewards along the path of PPO on the {on} (seed {result['seed']})", fontsize=9
+        f"{result['task']}: learned rewards along the path of PPO on the {on} (seed {result['seed']})", fontsize=10
     )
     fig.tight_layout()
     fig.savefig(out, dpi=110)
