@@ -103,6 +103,10 @@ def _rollout(runner: TrirlRunner) -> list:
         ({"eps_halving": "soon"}, "eps_halving must be a number of iterations > 0"),
         ({"eps_halving": float("inf")}, "eps_halving must be a number of iterations > 0"),
         ({"method": "amp", "max_ent": True}, "max_ent applies to method 'trirl'"),
+        ({"policy_restart_every": -1}, "policy_restart_every must be an integer >= 0"),
+        ({"policy_restart_every": 2.5}, "policy_restart_every must be an integer >= 0"),
+        ({"policy_restart_every": 10, "policy_restart_last": -1}, "policy_restart_last must be an integer >= 0"),
+        ({"policy_restart_last": 5}, "policy_restart_last limits policy_restart_every, which is 0"),
     ],
 )
 def test_bad_config_values_are_named(override, message) -> None:
@@ -559,6 +563,32 @@ def test_averaged_reward_leaves_training_unchanged_and_is_saved_beside_the_rewar
     torch.save(blob, tmp_path / "old.pt")
     with pytest.raises(ValueError, match="holds no averaged reward"):
         plain.load(str(tmp_path / "old.pt"))
+
+
+def test_policy_restart_puts_the_policy_back_and_keeps_the_reward() -> None:
+    """Every policy_restart_every iterations the actor, critic, optimizer and rate return to the first update's;
+    the reward keeps growing; after policy_restart_last no restart happens."""
+    run = _runner(seed=3, policy_restart_every=2, policy_restart_last=3)
+    run.learn(1)
+    first = run.alg._restart_state
+    assert first is not None and run.alg.stats["policy_restart"] == 0.0
+    moved = [k for k, v in run.alg.actor.state_dict().items() if not torch.equal(v, first["actor"][k])]
+    assert moved, "one update should move the actor"
+    x = torch.randn(32, 8)
+    reward_before = run.alg.reward(x)
+    run.alg.learning_rate = 123.0  # stands in for the adaptive rate having moved
+    run.learn(1)  # iteration 2: a restart
+    assert run.alg.stats["policy_restart"] == 1.0
+    for name, net in (("actor", run.alg.actor), ("critic", run.alg.critic)):
+        for k, v in net.state_dict().items():
+            assert torch.equal(v, first[name][k]), (name, k)
+    assert run.alg.learning_rate == first["learning_rate"] != 123.0
+    assert all(g["lr"] == first["learning_rate"] for g in run.alg.optimizer.param_groups)
+    assert first["optimizer"]["state"] == {} == run.alg.optimizer.state_dict()["state"]  # Adam's moments: none yet
+    assert not torch.allclose(run.alg.reward(x), reward_before)  # the reward is corrected as always
+    run.learn(2)  # iterations 3 and 4: 4 is past policy_restart_last
+    assert run.alg.stats["policy_restart"] == 0.0
+    assert any(not torch.equal(v, first["actor"][k]) for k, v in run.alg.actor.state_dict().items())
 
 
 def test_polynomial_decay_average_weighs_iteration_i_by_i_to_the_power() -> None:

@@ -148,6 +148,18 @@ class TrirlCfg:
     rbar_n = (1 - w_n) rbar_{n-1} + w_n r_n with w_n = (k + 1) / (n + k). 0 is the uniform mean; k = 1 weighs
     iteration i by i, so the run's last half holds 3/4 of the average: it leans towards the late rewards without
     forgetting the early ones as r_i does. Needs ``average_reward``."""
+    policy_restart_every: int = 0
+    """Every this many iterations, put the actor, the critic, their optimizer and the learning rate back to where
+    the run's first update found them (0: never). The reward is untouched and the policy re-learns on it. A frozen
+    reward re-optimised from scratch walks a path of fresh policies that no training rollout walked once the
+    training policy has moved on, and on that path the reward can pay a behaviour the expert never shows more
+    than the expert (benchmark log v16): the discriminators only ever see the policy's rollouts as negatives. With
+    restarts they see fresh policies' paths again, late in the run too. The iteration after a restart breaks the
+    Reward Correction theorem's premise (the restarted policy is not max-ent optimal for r_i); the correction
+    proceeds as always. A resumed run restarts to the policy it resumed with (the first one is not saved)."""
+    policy_restart_last: int = 0
+    """With ``policy_restart_every``: no restart after this iteration (0: no limit), so the policy the run ends
+    with has had the run's last stretch to learn."""
     eps_halving: float | None = None
     """A harmonic schedule of the reward step: at iteration i the step is eps * c / (c + i), c = eps_halving (eps
     halves after c iterations); None keeps eps constant. The correction stays the theorem's, eps_i / (1 + eta_i),
@@ -317,6 +329,14 @@ class TrirlCfg:
             raise ConfigError(f"trirl_cfg.average_power must be a number >= 0, got {self.average_power!r}")
         if not (math.isfinite(self.average_power) and self.average_power >= 0.0):
             raise ConfigError(f"trirl_cfg.average_power must be a number >= 0, got {self.average_power!r}")
+        r = self.policy_restart_every
+        if isinstance(r, bool) or not isinstance(r, int) or r < 0:
+            raise ConfigError(f"trirl_cfg.policy_restart_every must be an integer >= 0, got {r!r}")
+        r = self.policy_restart_last
+        if isinstance(r, bool) or not isinstance(r, int) or r < 0:
+            raise ConfigError(f"trirl_cfg.policy_restart_last must be an integer >= 0, got {r!r}")
+        if r > 0 and self.policy_restart_every == 0:
+            raise ConfigError("trirl_cfg.policy_restart_last limits policy_restart_every, which is 0 (off)")
         if self.average_power != 0.0 and not self.average_reward:
             raise ConfigError("trirl_cfg.average_power weighs the averaged reward: it needs average_reward=true")
         for name in ("center_reward", "absorbing_floor", "absorbing_worst", "max_ent", "average_reward"):

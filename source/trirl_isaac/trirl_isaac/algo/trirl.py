@@ -15,6 +15,7 @@ The environment's own reward is ignored for learning (it is still logged by the 
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from typing import Any
@@ -127,6 +128,9 @@ class TRIRL(PPO):
             self.entropy_coef = 1.0 / cfg.beta
             self.reward.metadata["temperature"] = self.entropy_coef  # what a retraining should optimise at
         self.iteration = 0
+        self._restart_state: dict[str, Any] | None = None
+        """With ``policy_restart_every``: the actor, critic, optimizer and rate the first update found (taken then,
+        after a multi-process run's broadcast, so every rank restarts alike)."""
         self.callbacks: list[CorrectionCallback] = []
         # per-step buffers of the rollout (allocated here, outside inference mode, and filled with copy_)
         t, n = storage.num_transitions_per_env, storage.num_envs
@@ -299,6 +303,15 @@ class TRIRL(PPO):
     def update(self) -> dict[str, float]:
         """Trust-region policy step on r~, then the reward correction eps_tr = eps / (1 + eta)."""
         cfg = self.trirl_cfg
+        if cfg.policy_restart_every > 0 and self._restart_state is None:
+            self._restart_state = copy.deepcopy(
+                {
+                    "actor": self.actor.state_dict(),
+                    "critic": self.critic.state_dict(),
+                    "optimizer": self.optimizer.state_dict(),
+                    "learning_rate": self.learning_rate,
+                }
+            )
         eta_sched = self._scheduled_eta() if cfg.policy_update == "kl_penalty" else 0.0
         if cfg.policy_update == "ppo":
             # rsl_rl's own PPO step, unchanged (it also updates the normalisers); the storage keeps its data
@@ -362,9 +375,26 @@ class TRIRL(PPO):
                 self.stats["reward_absorbing"] = self.reward.chain(self._absorbing_row).item()
                 if self.reward_average is not None:
                     self.stats["reward_average_absorbing"] = self.reward_average.chain(self._absorbing_row).item()
+        if cfg.policy_restart_every > 0:
+            restart = self.iteration % cfg.policy_restart_every == 0
+            restart &= cfg.policy_restart_last == 0 or self.iteration <= cfg.policy_restart_last
+            if restart:
+                self._restart_policy()
+            self.stats["policy_restart"] = float(restart)
         self.storage.clear()
         self.notify(self.stats)
         return {**losses, "discriminator": self.stats["disc_loss"]}
+
+    def _restart_policy(self) -> None:
+        """``policy_restart_every``: the actor, critic, optimizer and learning rate back to the first update's."""
+        assert self._restart_state is not None
+        state = copy.deepcopy(self._restart_state)
+        self.actor.load_state_dict(state["actor"])
+        self.critic.load_state_dict(state["critic"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.learning_rate = state["learning_rate"]
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate
 
     def fit_rows(self, data: torch.Tensor) -> torch.Tensor:
         """The rows the reward's networks are regressed on this iteration: ``data`` (the rollout's and an expert
