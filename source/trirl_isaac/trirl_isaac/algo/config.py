@@ -156,7 +156,9 @@ class TrirlCfg:
     than the expert (benchmark log v16): the discriminators only ever see the policy's rollouts as negatives. With
     restarts they see fresh policies' paths again, late in the run too. The iteration after a restart breaks the
     Reward Correction theorem's premise (the restarted policy is not max-ent optimal for r_i); the correction
-    proceeds as always. A resumed run restarts to the policy it resumed with (the first one is not saved)."""
+    proceeds as always. A resumed run restarts to the policy it resumed with (the first one is not saved).
+    Measured on HalfCheetah (100 / 250, two seeds; log v16): training loses 0.2 and the rewards re-optimise worse on
+    three of four (seed, reward) pairs; the second optimum moves, it does not go. Off by default."""
     policy_restart_last: int = 0
     """With ``policy_restart_every``: no restart after this iteration (0: no limit), so the policy the run ends
     with has had the run's last stretch to learn."""
