@@ -58,31 +58,23 @@ def spearman(x: list[float] | np.ndarray, y: list[float] | np.ndarray) -> float:
 def rollout(env: Any, policy: Any) -> dict[str, Any]:
     """The first episode of every env under ``policy``: per step the (s, s') and (s, a) features, the absorbing
     flags and whether the env was still in that episode; and each episode's true return."""
-    env.true_return_buf.zero_()
-    env.episode_length_buf.zero_()
-    n = env.num_envs
-    done = torch.zeros(n, dtype=torch.bool)
-    returns = torch.zeros(n, dtype=torch.float64)
+    from trirl_isaac.envs.gym_mujoco import run_episodes
+
     steps: list[dict[str, torch.Tensor]] = []
-    obs = env.get_observations()
-    while not bool(done.all()):
-        s = obs["policy"].clone()
-        before = env.true_return_buf.clone()
-        obs, _, dones, extras = env.step(policy(obs))
-        absorbing = extras.get("absorbing", torch.zeros(n, dtype=torch.bool))
+
+    def keep(s: torch.Tensor, extras: dict[str, Any], alive: torch.Tensor) -> None:
+        absorbing = extras.get("absorbing", torch.zeros(env.num_envs, dtype=torch.bool))
         steps.append(
             {
                 "state_next_state": torch.cat([s, extras["final_obs"]["policy"]], dim=-1),
                 "state_action": torch.cat([s, extras["applied_actions"]], dim=-1),
                 "absorbing": absorbing.bool().cpu(),
-                "alive": ~done,
+                "alive": alive.clone(),
             }
         )
-        ended = dones.bool().cpu() & ~done
-        returns[ended] = (before + env.last_true_reward.double())[ended].cpu()
-        done |= ended
-    env.pop_completed_returns()
-    return {"steps": steps, "returns": returns.tolist()}
+
+    returns = run_episodes(env, policy, on_step=keep)
+    return {"steps": steps, "returns": returns}
 
 
 @torch.no_grad()

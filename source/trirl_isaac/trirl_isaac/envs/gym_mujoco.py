@@ -32,6 +32,7 @@ import math
 import os
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -594,8 +595,12 @@ class PointMazeEnv(BenchmarkVecEnv):
 
 
 # ====================================================================== evaluation and demonstrations
-def run_episodes(env: BenchmarkVecEnv, policy: Any, num_episodes: int | None = None) -> list[float]:
-    """True returns of the first episode of every env (or of the first ``num_episodes`` of them) under ``policy``."""
+def run_episodes(
+    env: BenchmarkVecEnv, policy: Any, num_episodes: int | None = None, on_step: Callable | None = None
+) -> list[float]:
+    """True returns of the first episode of every env (or of the first ``num_episodes`` of them) under ``policy``.
+    ``on_step(s, extras, alive)``, if given, sees every step: the observation acted on, the step's extras and which
+    envs were still in their first episode when it was taken."""
     n = env.num_envs if num_episodes is None else min(num_episodes, env.num_envs)
     env.true_return_buf.zero_()
     env.episode_length_buf.zero_()
@@ -604,7 +609,10 @@ def run_episodes(env: BenchmarkVecEnv, policy: Any, num_episodes: int | None = N
     obs = env.get_observations()
     while not bool(done[:n].all()):
         before = env.true_return_buf.clone()
-        obs, _, dones, _ = env.step(policy(obs))
+        s = obs["policy"]
+        obs, _, dones, extras = env.step(policy(obs))
+        if on_step is not None:
+            on_step(s, extras, ~done)
         ended = dones.bool().cpu() & ~done
         returns[ended] = (before + env.last_true_reward.double())[ended].cpu()
         done |= ended
