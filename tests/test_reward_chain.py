@@ -432,3 +432,37 @@ def test_perturbed_rows_hold_the_fold_off_the_data_where_the_approximator_would_
             chain.append(d, 0.5, eta=0.0, data=regression_rows(x, None, approx))
         errors[share] = (chain(probe) - full).pow(2).mean().item()
     assert errors[0.5] < 0.2 * errors[0.0], errors
+
+
+def test_folding_a_discriminator_into_a_saved_reward_is_one_more_fold_step(tmp_path) -> None:
+    """``folded``: (1 - step) r + step D on any input, for an averaged reward (approximator only) and a chain; the
+    original is untouched, the result survives a file, a discriminator of another shape is refused."""
+    discs = [_random_disc(seed=k) for k in range(3)]
+    x = torch.randn(500, 6)
+    approx = ApproximatorCfg(hidden_dims=[16], num_steps=5, batch_size=64)
+    averaged = RewardChain(discs[0], chain_length=0, approximator=approx)
+    averaged.append(discs[0], 0.5, eta=0.0, data=x)
+    chain = RewardChain(discs[0], chain_length=2)
+    for d, s in zip(discs, [0.5, 0.3, 0.2]):
+        chain.append(d, s, eta=0.0)
+    extra = _random_disc(seed=7)
+    for base in (averaged, chain):
+        reward = LearnedReward(base, "trirl", 10.0, {"disc_input": "state_next_state"})
+        before = reward(x).clone()
+        repaired = reward.folded(extra, 0.3, {"round": 1})
+        torch.testing.assert_close(repaired(x), 0.7 * before + 0.3 * extra.eval()(x), rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(reward(x), before)  # the original reward is not changed
+        assert len(repaired.chain) == len(reward.chain) + 1 and repaired.metadata["folded"] == [
+            {"step": 0.3, "round": 1}
+        ]
+        twice = repaired.folded(extra, 0.5)
+        assert [f["step"] for f in twice.metadata["folded"]] == [0.3, 0.5] and "folded" not in reward.metadata
+        path = tmp_path / f"r{len(reward.chain)}.pt"
+        twice.save(str(path))
+        torch.testing.assert_close(LearnedReward.load(str(path))(x), twice(x))
+    with pytest.raises(ValueError, match="architecture is not the reward's"):
+        reward.folded(Discriminator(6, [8], obs_normalization=True), 0.3)
+    with pytest.raises(ValueError, match=r"fold step must lie in \(0, 1\]"):
+        reward.folded(extra, 0.0)
+    with pytest.raises(ValueError, match="only a TRIRL reward"):
+        LearnedReward(chain, "gail", 1.0).folded(extra, 0.3)

@@ -468,6 +468,29 @@ class LearnedReward:
                   f"-> {self.temperature:g} (trirl_cfg.max_ent)", flush=True)  # fmt: skip
         return {**algorithm, "entropy_coef": self.temperature}
 
+    def folded(self, disc: Discriminator, step: float, note: dict[str, Any] | None = None) -> LearnedReward:
+        """A new reward ``(1 - step) * self + step * f(D)`` (policy units; TRIRL's fold, one more snapshot kept
+        exactly): what one more IRL iteration against the policy ``disc`` was fitted on does to this reward. ``disc``
+        must have the reward's discriminator architecture; ``note`` is appended to the metadata's ``"folded"`` list.
+        The reward itself is not changed."""
+        if self.method != "trirl":
+            raise ValueError(f"only a TRIRL reward folds in a discriminator (this one is {self.method!r})")
+        if not 0.0 < step <= 1.0:
+            raise ValueError(f"fold step must lie in (0, 1], got {step}")
+        mine = self.chain.template.state_dict()
+        theirs = disc.state_dict()
+        if mine.keys() != theirs.keys() or any(mine[k].shape != theirs[k].shape for k in mine):
+            raise ValueError("the discriminator's architecture is not the reward's (its template's parameters differ)")
+        blob = self.state_dict()
+        blob["chain_length"] = len(self.chain) + 1
+        blob["metadata"] = copy.deepcopy(blob["metadata"])
+        blob["metadata"].setdefault("folded", []).append({"step": float(step), **(note or {})})
+        out = LearnedReward.from_state_dict(copy.deepcopy(blob), next(iter(mine.values())).device)
+        out.chain.snapshots.append(RewardChain.snapshot_of(disc))
+        out.chain.steps.append(float(step))
+        out.chain.etas.append(float("nan"))
+        return out
+
     @property
     def feature_dim(self) -> int:
         """Size of the features the reward reads."""
