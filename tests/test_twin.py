@@ -227,6 +227,7 @@ def test_isaac_task_falls_lead_to_the_absorbing_state() -> None:
 def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
     """scripts/train_twin.py's library path with a tiny budget: trains, evaluates the gait, saves; then the TRIRL
     reward is re-optimised by plain PPO (mode retrain) and the policy exports and runs in sim2sim."""
+    import hashlib
     import json
 
     from trirl_isaac.twin.train import train
@@ -288,6 +289,8 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
                   reward_path=str(out / "reward.pt"), eval_envs=2, dynamics=Dynamics(payload_kg=3.0),
                   init_actor=str(out / "model_2.pt"))  # fmt: skip
     assert moved["dynamics"] == {"payload_kg": 3.0} and moved["init_actor"] == str(out / "model_2.pt")
+    sha1 = hashlib.sha1((out / "reward.pt").read_bytes()).hexdigest()
+    assert moved["reward"] == {"file": str(out / "reward.pt"), "sha1": sha1}  # which reward was re-optimised
     assert [p["iteration"] for p in moved["curve"]] == [0]  # iterations=0: the given policy, evaluated as it is
     source = torch.load(out / "model_2.pt", weights_only=False)["actor_state_dict"]
     started = torch.load(tmp_path / "moved" / "model_0.pt", weights_only=False)["actor_state_dict"]

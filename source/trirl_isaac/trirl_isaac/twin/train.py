@@ -8,6 +8,7 @@ by: survival of full episodes, forward speed against the clip's, and each foot's
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -294,6 +295,9 @@ def train(
     summary["algorithm_overrides"] = list(algorithm_overrides or [])
     summary["dynamics"] = env.dynamics.changed()
     summary["init_actor"] = init_actor
+    if mode == "retrain":  # the reward re-optimised: the path as given and the file's SHA-1 (paths move, bytes do not)
+        with open(reward_path, "rb") as f:
+            summary["reward"] = {"file": reward_path, "sha1": hashlib.sha1(f.read()).hexdigest()}
     if mode == "expert":
         summary["expert_reward"] = {"name": expert_reward, "weights": env.task_reward.weights,
                                     "forward_command": env.task_reward.forward_command}  # fmt: skip
