@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from trirl_isaac.algo.config import DiscriminatorCfg
-from trirl_isaac.algo.discriminator import Discriminator, DiscriminatorTrainer, gradient_penalty
+from trirl_isaac.algo.discriminator import Discriminator, DiscriminatorTrainer, fit_fresh, gradient_penalty
 from trirl_isaac.algo.expert import ExpertBuffer
 
 
@@ -74,3 +74,19 @@ def test_expert_buffer_rejects_bad_data(tmp_path) -> None:
     with pytest.raises(ValueError, match="unsupported"):
         (tmp_path / "e.csv").write_text("1,2")
         ExpertBuffer.load(str(tmp_path / "e.csv"))
+
+
+def test_fit_fresh_separates_the_rows_with_new_weights_of_the_same_shape() -> None:
+    torch.manual_seed(0)
+    like = Discriminator(4, [16, 16], obs_normalization=True)
+    before = {k: v.clone() for k, v in like.state_dict().items()}
+    policy_x = torch.randn(512, 4) + torch.tensor([6.0, 0.0, 0.0, 0.0])
+    expert = ExpertBuffer(torch.randn(512, 4))
+    cfg = DiscriminatorCfg(hidden_dims=[16, 16], learning_rate=1e-3, num_epochs=5, num_mini_batches=4)
+    disc, stats = fit_fresh(like, policy_x, expert, cfg, passes=4)
+    assert stats["accuracy"] > 0.9 and stats["logit_expert"] > 0.0 > stats["logit_policy"]
+    assert disc is not like and not disc.training
+    assert disc.state_dict().keys() == like.state_dict().keys()
+    assert all(torch.equal(v, before[k]) for k, v in like.state_dict().items())  # the template is not touched
+    with pytest.raises(ValueError, match="passes must be >= 1"):
+        fit_fresh(like, policy_x, expert, cfg, passes=0)

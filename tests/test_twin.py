@@ -230,6 +230,7 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
     import hashlib
     import json
 
+    from trirl_isaac.algo.reward import LearnedReward
     from trirl_isaac.twin.train import train
 
     out = tmp_path / mode
@@ -270,9 +271,29 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
     retrain = train("TRIRL-Go2-Walk", "retrain", iterations=1, num_envs=4, seed=0, log_dir=str(tmp_path / "re"),
                     reward_path=str(out / "reward.pt"), eval_every=1, eval_envs=2)  # fmt: skip
     assert len(retrain["curve"]) == 1
-    # a reward learned at a temperature (trirl_cfg.max_ent) is re-optimised at it
-    from trirl_isaac.algo.reward import LearnedReward
+    # the retrained policy's transitions fold one more discriminator into the reward (a repair)
+    from trirl_isaac.algo.reward import fold_term
+    from trirl_isaac.twin.repair import repair_reward
 
+    fixed = tmp_path / "repaired.pt"
+    rep = repair_reward("TRIRL-Go2-Walk", str(out / "reward.pt"), ("retrain", str(tmp_path / "re" / "model_1.pt")),
+                        str(fixed), step=0.25, passes=1, num_envs=2, steps=6, skip=2)  # fmt: skip
+    assert rep["rows"] == 2 * 4 and rep["policy"] == ["retrain", "model_1.pt"] and rep["dynamics"] == {}
+    before, after = LearnedReward.load(str(out / "reward.pt")), LearnedReward.load(str(fixed))
+    d = after.chain.template
+    d.load_state_dict(after.chain.snapshots[-1])
+    x = torch.randn(16, after.feature_dim)
+    with torch.no_grad():
+        want = 0.75 * before(x) + 0.25 * fold_term(after.chain.d_transform, d(x))
+        torch.testing.assert_close(after(x), want, rtol=1e-4, atol=1e-4)
+    assert after.metadata["folded"][-1]["policy"] == "model_1.pt"
+    with pytest.raises(FileExistsError, match="choose a new file"):
+        repair_reward("TRIRL-Go2-Walk", str(out / "reward.pt"), ("retrain", str(tmp_path / "re" / "model_1.pt")),
+                      str(fixed))  # fmt: skip
+    with pytest.raises(ValueError, match="must exceed skip"):
+        repair_reward("TRIRL-Go2-Walk", str(out / "reward.pt"), ("retrain", "x.pt"), str(tmp_path / "n.pt"), steps=5,
+                      skip=5)  # fmt: skip
+    # a reward learned at a temperature (trirl_cfg.max_ent) is re-optimised at it
     hot = LearnedReward.load(str(out / "reward.pt"))
     hot.metadata["temperature"] = 0.05
     hot.save(str(tmp_path / "hot.pt"))

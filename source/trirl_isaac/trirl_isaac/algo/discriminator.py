@@ -135,3 +135,20 @@ class DiscriminatorTrainer:
             "logit_expert": logit_exp.mean().item(),
             "logit_policy": logit_pol.mean().item(),
         }
+
+
+def fit_fresh(
+    like: Discriminator, policy_x: torch.Tensor, expert: ExpertSampler, cfg: DiscriminatorCfg, passes: int
+) -> tuple[Discriminator, dict[str, float]]:
+    """A new discriminator of ``like``'s architecture (fresh weights and statistics) fitted by
+    :class:`DiscriminatorTrainer` for ``passes`` calls on the fixed rows ``policy_x`` against ``expert``; returns it
+    in eval mode with the last call's statistics. What a reward repair folds in (``LearnedReward.folded``)."""
+    if passes < 1:
+        raise ValueError(f"passes must be >= 1, got {passes}")
+    disc = Discriminator(like.input_dim, like.hidden_dims, like.activation, like.obs_normalization, like.shaped,
+                         like.gamma).to(policy_x.device)  # fmt: skip
+    trainer = DiscriminatorTrainer(disc, cfg, least_squares=False)
+    stats: dict[str, float] = {}
+    for _ in range(passes):
+        stats = trainer.fit(policy_x, expert)
+    return disc.eval(), stats

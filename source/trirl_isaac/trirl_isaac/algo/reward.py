@@ -469,10 +469,10 @@ class LearnedReward:
         return {**algorithm, "entropy_coef": self.temperature}
 
     def folded(self, disc: Discriminator, step: float, note: dict[str, Any] | None = None) -> LearnedReward:
-        """A new reward ``(1 - step) * self + step * f(D)`` (policy units; TRIRL's fold, one more snapshot kept
-        exactly): what one more IRL iteration against the policy ``disc`` was fitted on does to this reward. ``disc``
-        must have the reward's discriminator architecture; ``note`` is appended to the metadata's ``"folded"`` list.
-        The reward itself is not changed."""
+        """A new reward ``(1 - step) * self + step * f(D)`` (policy units, f the chain's ``d_transform``: TRIRL's
+        fold with one more snapshot kept exactly): what one more IRL iteration against the policy ``disc`` was fitted
+        on does to this reward. ``disc`` must have the reward's discriminator architecture; ``note`` is appended to
+        the metadata's ``"folded"`` list. The reward itself is not changed."""
         if self.method != "trirl":
             raise ValueError(f"only a TRIRL reward folds in a discriminator (this one is {self.method!r})")
         if not 0.0 < step <= 1.0:

@@ -37,24 +37,6 @@ def round_seed(seed: int, k: int) -> int:
     return seed + 1 + 1000 * k
 
 
-def fit_discriminator(reward: LearnedReward, policy_x: torch.Tensor, expert_x: torch.Tensor, calls: int) -> Any:
-    """A fresh discriminator of the reward's architecture fitted by the benchmark's trainer (its settings, ``calls``
-    passes over ``policy_x``) between ``policy_x`` and the expert rows; returns (disc, last fit's statistics)."""
-    from trirl_isaac.algo.config import DiscriminatorCfg
-    from trirl_isaac.algo.discriminator import Discriminator, DiscriminatorTrainer
-    from trirl_isaac.algo.expert import ExpertBuffer
-    from trirl_isaac.bench.settings import TRIRL
-
-    t = reward.chain.template
-    disc = Discriminator(t.input_dim, t.hidden_dims, t.activation, t.obs_normalization, t.shaped, t.gamma)
-    trainer = DiscriminatorTrainer(disc, DiscriminatorCfg(**TRIRL["discriminator"]), least_squares=False)
-    expert = ExpertBuffer(expert_x)
-    stats: dict[str, float] = {}
-    for _ in range(calls):
-        stats = trainer.fit(policy_x, expert)
-    return disc.eval(), stats
-
-
 def repair(
     task: str,
     reward: LearnedReward,
@@ -72,12 +54,16 @@ def repair(
     """``rounds`` repairs of ``reward`` on ``task`` and one more retrain measuring the last (see module)."""
     from rsl_rl.runners import OnPolicyRunner
 
+    from trirl_isaac.algo.config import DiscriminatorCfg
+    from trirl_isaac.algo.discriminator import fit_fresh
+    from trirl_isaac.algo.expert import ExpertBuffer
     from trirl_isaac.bench.ranking import check_rewards, learned_returns, rollout
     from trirl_isaac.bench.run import norm, reference_returns
-    from trirl_isaac.bench.settings import NUM_ENVS, QUICK, ppo_cfg
+    from trirl_isaac.bench.settings import NUM_ENVS, QUICK, TRIRL, ppo_cfg
     from trirl_isaac.envs.gym_mujoco import demo_features, load_demos, make_env
 
     check_rewards(task, {"reward": reward})
+    disc_cfg = DiscriminatorCfg(**TRIRL["discriminator"])  # the benchmark's discriminator fit, as in training
     num_envs = QUICK["num_envs"] if quick else NUM_ENVS
     ref = reference_returns(task, demo_dir, episodes)
     disc_input = reward.metadata.get("disc_input", "state_next_state")
@@ -119,7 +105,7 @@ def repair(
         }
         if k < rounds:
             x = torch.cat([s[disc_input][s["alive"]] for s in trace["steps"]]).float()
-            disc, stats = fit_discriminator(reward, x, expert_x, fit_calls)
+            disc, stats = fit_fresh(reward.chain.template, x, ExpertBuffer(expert_x), disc_cfg, fit_calls)
             reward = reward.folded(disc, step, {"round": k + 1, "ppo_seed": ppo_seed, "rows": int(x.shape[0])})
             name = f"{task}__trirl__s{seed}__repair{k + 1}.pt"
             reward.save(os.path.join(out_dir, "rewards", name))
