@@ -19,7 +19,7 @@ def test_repair_folds_one_discriminator_per_round_and_measures_the_last_reward(t
     constant_reward(2 * env.obs_dim, -1.0).save(str(src))
     out = tmp_path / "rep"
     main(["--task", "hopper", "--quick", "--reward", str(src), "--rounds", "2", "--step", "0.25", "--episodes", "2",
-          "--fit_calls", "3", "--seed", "4", "--out", str(out)])  # fmt: skip
+          "--fit_calls", "3", "--seed", "4", "--always", "--out", str(out)])  # fmt: skip
     result = json.loads((out / "repair.json").read_text())
     path = result["path"]
     assert [r["ppo_seed"] for r in path] == [5, 1005, 2005] == [round_seed(4, k) for k in range(3)]
@@ -42,6 +42,24 @@ def test_repair_folds_one_discriminator_per_round_and_measures_the_last_reward(t
         assert row["repaired_expert_per_step"] == pytest.approx(path[k + 1]["expert_per_step"], rel=1e-4)
         previous = repaired
     assert len(previous.metadata["folded"]) == 2
+
+
+def test_repairs_stop_once_the_demonstrations_outscore_the_retrain(tmp_path) -> None:
+    """Under -1 everywhere a falling hopper earns less per step than the demonstrations (its fall's tail is -1 /
+    (1 - gamma)): nothing to repair, one row. Under +1 the fall's tail pays +1 / (1 - gamma), the retrain outscores
+    the demonstrations, and the reward is repaired (up to --rounds)."""
+    env = make_env("hopper", 1, seed=0)
+    for value, rows in ((-1.0, 1), (1.0, 2)):
+        src = tmp_path / f"c{value}.pt"
+        constant_reward(2 * env.obs_dim, value).save(str(src))
+        out = tmp_path / f"rep{value}"
+        main(["--task", "hopper", "--quick", "--reward", str(src), "--rounds", "1", "--episodes", "2",
+              "--fit_calls", "1", "--out", str(out)])  # fmt: skip
+        path = json.loads((out / "repair.json").read_text())["path"]
+        assert len(path) == rows
+        outscored = path[0]["learned_per_step"] >= path[0]["expert_per_step"]
+        assert outscored == (value > 0) and ("stopped" in path[0]) == (value < 0)
+        assert len(list((out / "rewards").iterdir())) == rows - 1
 
 
 def test_repair_refuses_bad_input_before_training(tmp_path) -> None:

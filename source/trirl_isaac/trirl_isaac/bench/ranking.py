@@ -119,14 +119,14 @@ def ranking(
     from rsl_rl.runners import OnPolicyRunner
 
     from trirl_isaac.bench.run import norm, reference_returns
-    from trirl_isaac.bench.settings import NUM_ENVS, QUICK, ppo_cfg
+    from trirl_isaac.bench.settings import NUM_ENVS, QUICK, ppo_cfg, task_steps_per_env
     from trirl_isaac.envs.gym_mujoco import demo_features, load_demos, make_env
 
     check_rewards(task, rewards)
     if train_on is not None and train_on not in rewards:
         raise ValueError(f"train_on {train_on!r} is not one of the rewards given ({sorted(rewards)})")
     num_envs = QUICK["num_envs"] if quick else NUM_ENVS
-    cfg = ppo_cfg(quick, steps_per_env=steps_per_env)
+    cfg = ppo_cfg(quick, steps_per_env=task_steps_per_env(task, steps_per_env, quick))
     gamma = float(cfg["algorithm"]["gamma"])
     batch = num_envs * cfg["num_steps_per_env"]
     iterations = max(1, steps // batch)
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--episodes", type=int, default=4, help="episodes per moment (and for the reference returns)")
     p.add_argument("--demo_dir", default="data/demos")
-    p.add_argument("--steps_per_env", type=int, default=None, help="rollout length per env (the mazes: 32)")
+    p.add_argument("--steps_per_env", type=int, default=None, help="rollout length per env (default: the task's)")
     p.add_argument("--quick", action="store_true", help="the benchmark's tiny settings (tests)")
     p.add_argument("--out", required=True, help="JSON file (a new file: an existing one is not overwritten)")
     p.add_argument("--plot", default=None, help="PNG file (new), one panel per reward")

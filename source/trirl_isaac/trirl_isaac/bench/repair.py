@@ -6,11 +6,14 @@ went another way. One round here does what one more IRL iteration would do with 
 learner: PPO from scratch on the reward (the benchmark's retraining settings), the states its final policy visits,
 a fresh discriminator D fitted between those states and the demonstrations, and the reward folded with it,
 
-    r' = (1 - step) * r + step * D          (policy units; ``LearnedReward.folded``)
+    r' = (1 - step) * r + step * f(D)      (policy units, f the reward's fold term; ``LearnedReward.folded``)
 
-Each round's PPO uses its own seed (round k: seed + 1 + 1000 k; round 0 is the benchmark retrain's seed), so the
-last row measures the last reward with a seed no repair has seen. ``--rounds 0 --seed S`` is that seed's control on
-the unrepaired reward.
+A round repairs only while the retrained policy earns at least as much per step under the reward as the
+demonstrations do (``--always``: every round): the expert should be optimal for a learned reward, so a fresh policy
+that outscores it there, without being it, shows where the reward is wrong; once the demonstrations win there is
+nothing to fold against, and the repairs stop (the last row then measures that reward). Each round's PPO uses its
+own seed (round k: seed + 1 + 1000 k; round 0 is the benchmark retrain's), so the last row measures the last reward
+with a seed no repair has seen. ``--rounds 0 --seed S`` is that seed's control on the unrepaired reward.
 
     python -m trirl_isaac.bench.repair --task halfcheetah --reward <file>.pt --rounds 3 --step 0.3 --out <dir>
 
@@ -50,8 +53,10 @@ def repair(
     out_dir: str,
     quick: bool = False,
     steps_per_env: int | None = None,
+    always: bool = False,
 ) -> dict[str, Any]:
-    """``rounds`` repairs of ``reward`` on ``task`` and one more retrain measuring the last (see module)."""
+    """Up to ``rounds`` repairs of ``reward`` on ``task`` and one more retrain measuring the last (see module);
+    ``always``: repair every round, also after a retrain the demonstrations outscore."""
     from rsl_rl.runners import OnPolicyRunner
 
     from trirl_isaac.algo.config import DiscriminatorCfg
@@ -59,7 +64,7 @@ def repair(
     from trirl_isaac.algo.expert import ExpertBuffer
     from trirl_isaac.bench.ranking import check_rewards, learned_returns, rollout
     from trirl_isaac.bench.run import norm, reference_returns
-    from trirl_isaac.bench.settings import NUM_ENVS, QUICK, TRIRL, ppo_cfg
+    from trirl_isaac.bench.settings import NUM_ENVS, QUICK, TRIRL, ppo_cfg, task_steps_per_env
     from trirl_isaac.envs.gym_mujoco import demo_features, load_demos, make_env
 
     check_rewards(task, {"reward": reward})
@@ -74,7 +79,7 @@ def repair(
     rows: list[dict[str, Any]] = []
     for k in range(rounds + 1):
         t0 = time.time()
-        cfg = ppo_cfg(quick, steps_per_env=steps_per_env)
+        cfg = ppo_cfg(quick, steps_per_env=task_steps_per_env(task, steps_per_env, quick))
         gamma = float(cfg["algorithm"]["gamma"])
         batch = num_envs * cfg["num_steps_per_env"]
         iterations = QUICK["iterations"] if quick else max(1, steps // batch)
@@ -103,7 +108,10 @@ def repair(
             "learned_per_step": per_step,
             "expert_per_step": expert_per_step,
         }
-        if k < rounds:
+        repairs = k < rounds and (always or per_step >= expert_per_step)
+        if k < rounds and not repairs:
+            row["stopped"] = "the demonstrations outscore the retrained policy on the reward"
+        if repairs:
             x = torch.cat([s[disc_input][s["alive"]] for s in trace["steps"]]).float()
             disc, stats = fit_fresh(reward.chain.template, x, ExpertBuffer(expert_x), disc_cfg, fit_calls)
             reward = reward.folded(disc, step, {"round": k + 1, "ppo_seed": ppo_seed, "rows": int(x.shape[0])})
@@ -120,12 +128,14 @@ def repair(
             )
         row["wall_s"] = time.time() - t0
         rows.append(row)
+        if k < rounds and not repairs:
+            break
         print(
             f"round {k} (PPO seed {ppo_seed}): true {row['normalised']:.2f}, learned/step {per_step:.2f} "
             f"(demos {expert_per_step:.2f})"
             + (
                 f"; D acc {row['disc']['accuracy']:.2f}, repaired: policy {after[0]:.2f} demos {after[1]:.2f}"
-                if k < rounds
+                if repairs
                 else ""
             ),
             flush=True,
@@ -138,14 +148,15 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--task", required=True, help="a benchmark task (halfcheetah, hopper, pointmaze, ...)")
     p.add_argument("--reward", required=True, help="the TRIRL reward file to repair")
-    p.add_argument("--rounds", type=int, default=3, help="repairs (each one retrain); one more retrain measures")
+    p.add_argument("--rounds", type=int, default=3, help="repairs at most (each one retrain); one more measures")
+    p.add_argument("--always", action="store_true", help="repair every round, also when the demos outscore the retrain")
     p.add_argument("--step", type=float, default=0.3, help="the fold's step for each repair's discriminator")
     p.add_argument("--steps", type=int, default=1_000_000, help="env steps of each retrain")
     p.add_argument("--seed", type=int, default=1, help="the benchmark seed (round k's PPO seed: seed + 1 + 1000 k)")
     p.add_argument("--episodes", type=int, default=16, help="episodes whose states the discriminator sees")
     p.add_argument("--fit_calls", type=int, default=20, help="passes of the benchmark's discriminator fit")
     p.add_argument("--demo_dir", default="data/demos")
-    p.add_argument("--steps_per_env", type=int, default=None, help="rollout length per env (the mazes: 32)")
+    p.add_argument("--steps_per_env", type=int, default=None, help="rollout length per env (default: the task's)")
     p.add_argument("--quick", action="store_true", help="the benchmark's tiny settings (tests)")
     p.add_argument("--out", required=True, help="a new directory")
     a = p.parse_args(argv)
@@ -160,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"--reward {a.reward}: a {reward.method} reward; only TRIRL rewards fold discriminators")
     torch.set_num_threads(1)
     result = repair(a.task, reward, a.rounds, a.step, a.steps, a.seed, a.episodes, a.demo_dir, a.fit_calls, a.out,
-                    a.quick, a.steps_per_env)  # fmt: skip
+                    a.quick, a.steps_per_env, a.always)  # fmt: skip
     result["reward"] = os.path.basename(a.reward)
     with open(os.path.join(a.out, "repair.json"), "x") as f:
         json.dump(result, f, indent=1)
