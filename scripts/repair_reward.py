@@ -28,6 +28,7 @@ def main() -> None:
     p.add_argument("--num_envs", type=int, default=64)
     p.add_argument("--steps", type=int, default=300, help="policy steps per env (the first --skip are dropped)")
     p.add_argument("--skip", type=int, default=50)
+    p.add_argument("--absorbing_share", type=float, default=0.02, help="fall rows added to the negatives (share)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--motion_files", nargs="+", default=None)
     p.add_argument("--dynamics", nargs="+", default=[], metavar="KEY=VALUE",
@@ -43,7 +44,7 @@ def main() -> None:
 
     torch.set_num_threads(1)
     report = repair_reward(args.task, args.reward, tuple(args.policy), args.out, args.step, args.passes,
-                           args.num_envs, args.steps, args.skip, args.seed, args.motion_files,
+                           args.num_envs, args.steps, args.skip, args.absorbing_share, args.seed, args.motion_files,
                            Dynamics.from_cli(args.dynamics))  # fmt: skip
     with open(f"{args.out}.json", "x") as f:
         json.dump(report, f, indent=1)

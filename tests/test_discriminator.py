@@ -6,7 +6,13 @@ import pytest
 import torch
 
 from trirl_isaac.algo.config import DiscriminatorCfg
-from trirl_isaac.algo.discriminator import Discriminator, DiscriminatorTrainer, fit_fresh, gradient_penalty
+from trirl_isaac.algo.discriminator import (
+    Discriminator,
+    DiscriminatorTrainer,
+    fall_rows,
+    fit_fresh,
+    gradient_penalty,
+)
 from trirl_isaac.algo.expert import ExpertBuffer
 
 
@@ -90,3 +96,16 @@ def test_fit_fresh_separates_the_rows_with_new_weights_of_the_same_shape() -> No
     assert all(torch.equal(v, before[k]) for k, v in like.state_dict().items())  # the template is not touched
     with pytest.raises(ValueError, match="passes must be >= 1"):
         fit_fresh(like, policy_x, expert, cfg, passes=0)
+
+
+def test_fall_rows_pair_policy_states_and_the_absorbing_state_with_the_absorbing_state() -> None:
+    x = torch.arange(40.0).view(10, 4) + 1.0  # (s, s') rows, s = columns 0-1
+    absorbing = torch.tensor([0.0, 1.0])
+    rows = fall_rows(x, absorbing, 0.4)
+    assert rows.shape == (4, 4)
+    torch.testing.assert_close(rows[:, 2:], absorbing.expand(4, 2))  # every one leads to the absorbing state
+    assert all(any(torch.equal(r[:2], s) for s in x[:, :2]) for r in rows[:2])  # (s, absorbing): s from the rows
+    torch.testing.assert_close(rows[2:, :2], absorbing.expand(2, 2))  # (absorbing, absorbing)
+    assert fall_rows(x, absorbing, 0.0).shape == (0, 4)
+    with pytest.raises(ValueError, match=r"absorbing_share must lie in \[0, 1\)"):
+        fall_rows(x, absorbing, 1.0)

@@ -277,8 +277,9 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
 
     fixed = tmp_path / "repaired.pt"
     rep = repair_reward("TRIRL-Go2-Walk", str(out / "reward.pt"), ("retrain", str(tmp_path / "re" / "model_1.pt")),
-                        str(fixed), step=0.25, passes=1, num_envs=2, steps=6, skip=2)  # fmt: skip
+                        str(fixed), step=0.25, passes=1, num_envs=2, steps=6, skip=2, absorbing_share=0.25)  # fmt: skip
     assert rep["rows"] == 2 * 4 and rep["policy"] == ["retrain", "model_1.pt"] and rep["dynamics"] == {}
+    assert rep["fall_rows"] == 2 and len(rep["fall_per_step"]) == 2  # falls join the negatives
     before, after = LearnedReward.load(str(out / "reward.pt")), LearnedReward.load(str(fixed))
     d = after.chain.template
     d.load_state_dict(after.chain.snapshots[-1])

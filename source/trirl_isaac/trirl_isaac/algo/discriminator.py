@@ -152,3 +152,17 @@ def fit_fresh(
     for _ in range(passes):
         stats = trainer.fit(policy_x, expert)
     return disc.eval(), stats
+
+
+def fall_rows(x: torch.Tensor, absorbing: torch.Tensor, share: float) -> torch.Tensor:
+    """``share`` x len(x) fall transitions built from the (s, s') rows ``x`` and the absorbing state's features
+    ``absorbing`` (F/2,): half (s, absorbing) with s from random rows of x, half (absorbing, absorbing)."""
+    if not 0.0 <= share < 1.0:
+        raise ValueError(f"absorbing_share must lie in [0, 1), got {share}")
+    n = round(share * x.shape[0])
+    half = x.shape[1] // 2
+    if n == 0:
+        return x[:0]
+    s = x[torch.randint(0, x.shape[0], (n,)), :half]
+    s[n // 2 :] = absorbing
+    return torch.cat([s, absorbing.expand(n, half)], dim=-1)

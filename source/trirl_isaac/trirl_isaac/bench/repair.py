@@ -34,6 +34,10 @@ import torch
 
 from trirl_isaac.algo.reward import LearnedReward
 
+ABSORBING_SHARE = 0.02
+"""Fall transitions added to a repair's negatives on tasks with an absorbing state (``algo.discriminator.fall_rows``):
+without them a retrain that never falls leaves the new discriminator's value of a fall to extrapolation."""
+
 
 def round_seed(seed: int, k: int) -> int:
     """PPO's seed in round k: round 0 is the benchmark retrain's (seed + 1), each later round a seed of its own."""
@@ -60,7 +64,7 @@ def repair(
     from rsl_rl.runners import OnPolicyRunner
 
     from trirl_isaac.algo.config import DiscriminatorCfg
-    from trirl_isaac.algo.discriminator import fit_fresh
+    from trirl_isaac.algo.discriminator import fall_rows, fit_fresh
     from trirl_isaac.algo.expert import ExpertBuffer
     from trirl_isaac.bench.ranking import check_rewards, learned_returns, rollout
     from trirl_isaac.bench.run import norm, reference_returns
@@ -73,8 +77,11 @@ def repair(
     ref = reference_returns(task, demo_dir, episodes)
     disc_input = reward.metadata.get("disc_input", "state_next_state")
     probe = make_env(task, 1, seed=0)
-    expert_x = demo_features(load_demos(os.path.join(demo_dir, f"{task}.h5")), disc_input, probe.absorbing)
+    probe_absorbing = bool(probe.absorbing)
+    expert_x = demo_features(load_demos(os.path.join(demo_dir, f"{task}.h5")), disc_input, probe_absorbing)
     getattr(probe, "close", lambda: None)()
+    expert_absorbing_row = torch.zeros(expert_x.shape[1] // 2)  # the absorbing state: zeros, flag 1 (demo_features)
+    expert_absorbing_row[-1] = 1.0
     os.makedirs(os.path.join(out_dir, "rewards"))
     rows: list[dict[str, Any]] = []
     for k in range(rounds + 1):
@@ -113,15 +120,19 @@ def repair(
             row["stopped"] = "the demonstrations outscore the retrained policy on the reward"
         if repairs:
             x = torch.cat([s[disc_input][s["alive"]] for s in trace["steps"]]).float()
+            lived = x.shape[0]
+            if probe_absorbing and disc_input == "state_next_state":  # falls join the negatives (twin.repair)
+                x = torch.cat([x, fall_rows(x, expert_absorbing_row, ABSORBING_SHARE)])
             disc, stats = fit_fresh(reward.chain.template, x, ExpertBuffer(expert_x), disc_cfg, fit_calls)
-            reward = reward.folded(disc, step, {"round": k + 1, "ppo_seed": ppo_seed, "rows": int(x.shape[0])})
+            reward = reward.folded(disc, step, {"round": k + 1, "ppo_seed": ppo_seed, "rows": lived})
             name = f"{task}__trirl__s{seed}__repair{k + 1}.pt"
             reward.save(os.path.join(out_dir, "rewards", name))
             with torch.no_grad():
-                after = float(reward(x).mean()), float(reward(expert_x).mean())
+                after = float(reward(x[:lived]).mean()), float(reward(expert_x).mean())
             row.update(
                 disc={k2: stats[k2] for k2 in ("accuracy", "logit_expert", "logit_policy")},
-                rows=int(x.shape[0]),
+                rows=lived,
+                fall_rows=int(x.shape[0]) - lived,
                 repaired_file=name,
                 repaired_policy_per_step=after[0],
                 repaired_expert_per_step=after[1],

@@ -27,6 +27,7 @@ def repair_reward(
     num_envs: int = 64,
     steps: int = 300,
     skip: int = 50,
+    absorbing_share: float = 0.02,
     seed: int = 0,
     motion_files: list[str] | None = None,
     dynamics=None,
@@ -34,9 +35,12 @@ def repair_reward(
     """Write ``out`` (a new file): ``reward_path`` folded with a discriminator fitted between the transitions of
     ``policy`` = (mode, checkpoint) in the twin (``num_envs`` x ``steps`` steps after the first ``skip``, on
     ``dynamics``) and the clip's features. Returns a report: the policy's and the clip's reward per step before and
-    after, the fit's statistics."""
+    after, the fit's statistics. The clip never falls and the policy may never have either: without fall rows on
+    the policy side the new discriminator would value the absorbing state by extrapolation (a repair that paid falls
+    taught a loaded Go2 to fall in every episode), so ``absorbing_share`` of the rows are added as negatives, half
+    (s, absorbing) and half (absorbing, absorbing), as training's falls are."""
     from trirl_isaac.algo.config import TrirlCfg
-    from trirl_isaac.algo.discriminator import fit_fresh
+    from trirl_isaac.algo.discriminator import fall_rows, fit_fresh
     from trirl_isaac.algo.reward import LearnedReward
     from trirl_isaac.twin.probe import rollout_transitions
     from trirl_isaac.twin.record import load_policy
@@ -60,10 +64,13 @@ def repair_reward(
                          f"{env.expert_sampler.feature_dim} (a reward of another task or feature set)")  # fmt: skip
     x = rollout_transitions(env, act, steps, skip)
     expert_x = env.expert_sampler.sample(x.shape[0])
+    lived = x.shape[0]
+    if env.absorbing:  # the clip never falls: (s, absorbing) and (absorbing, absorbing) rows join the negatives
+        x = torch.cat([x, fall_rows(x, env._absorbing_features(1)[0], absorbing_share)])
     env.close()
     disc_cfg = TrirlCfg.from_dict(agent_config(task, "trirl")["algorithm"]["trirl_cfg"]).discriminator
     disc, stats = fit_fresh(reward.chain.template, x, env.expert_sampler, disc_cfg, passes)
-    note = {"policy": os.path.basename(checkpoint), "rows": int(x.shape[0])}
+    note = {"policy": os.path.basename(checkpoint), "rows": lived, "fall_rows": int(x.shape[0]) - lived}
     note["dynamics"] = dynamics.changed() if dynamics is not None else {}
     repaired = reward.folded(disc, step, note)
     repaired.save(out)
@@ -75,7 +82,10 @@ def repair_reward(
             **note,
             "policy": [mode, os.path.basename(checkpoint)],
             "disc": {k: stats[k] for k in ("accuracy", "logit_expert", "logit_policy")},
-            "policy_per_step": [float(reward(x).mean()), float(repaired(x).mean())],
+            "policy_per_step": [float(reward(x[:lived]).mean()), float(repaired(x[:lived]).mean())],
+            "fall_per_step": None,
             "clip_per_step": [float(reward(expert_x).mean()), float(repaired(expert_x).mean())],
         }
+        if lived < x.shape[0]:  # what a fall's transitions are paid, before and after
+            report["fall_per_step"] = [float(reward(x[lived:]).mean()), float(repaired(x[lived:]).mean())]
     return report
