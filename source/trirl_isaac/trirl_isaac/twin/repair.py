@@ -53,6 +53,7 @@ def repair_reward(
     if steps <= skip:
         raise ValueError(f"steps ({steps}) must exceed skip ({skip}): no transition would be kept")
     reward = LearnedReward.load(reward_path)
+    torch.manual_seed(seed)  # the fit's initial weights and mini-batches: one file per command
     mode, checkpoint = policy
     host = make_twin(task, mode, num_envs, seed, motion_files=motion_files)  # loads in its own mode's twin
     act = load_policy(host, task, mode, checkpoint)
