@@ -44,7 +44,7 @@ def test_repair_folds_one_discriminator_per_round_and_measures_the_last_reward(t
     assert len(previous.metadata["folded"]) == 2
 
 
-def test_repairs_stop_once_the_demonstrations_outscore_the_retrain(tmp_path) -> None:
+def test_repairs_stop_once_the_demonstrations_outscore_the_retrain(tmp_path, capsys) -> None:
     """Under -1 everywhere a falling hopper earns less per step than the demonstrations (its fall's tail is -1 /
     (1 - gamma)): nothing to repair, one row. Under +1 the fall's tail pays +1 / (1 - gamma), the retrain outscores
     the demonstrations, and the reward is repaired (up to --rounds)."""
@@ -57,6 +57,7 @@ def test_repairs_stop_once_the_demonstrations_outscore_the_retrain(tmp_path) -> 
               "--fit_calls", "1", "--out", str(out)])  # fmt: skip
         path = json.loads((out / "repair.json").read_text())["path"]
         assert len(path) == rows
+        assert ("stopped: the demonstrations outscore it" in capsys.readouterr().out) == (value < 0)  # said, too
         outscored = path[0]["learned_per_step"] >= path[0]["expert_per_step"]
         assert outscored == (value > 0) and ("stopped" in path[0]) == (value < 0)
         assert len(list((out / "rewards").iterdir())) == rows - 1

@@ -139,8 +139,6 @@ def repair(
             )
         row["wall_s"] = time.time() - t0
         rows.append(row)
-        if k < rounds and not repairs:
-            break
         print(
             f"round {k} (PPO seed {ppo_seed}): true {row['normalised']:.2f}, learned/step {per_step:.2f} "
             f"(demos {expert_per_step:.2f})"
@@ -148,9 +146,12 @@ def repair(
                 f"; D acc {row['disc']['accuracy']:.2f}, repaired: policy {after[0]:.2f} demos {after[1]:.2f}"
                 if repairs
                 else ""
-            ),
+            )
+            + ("; stopped: the demonstrations outscore it" if "stopped" in row else ""),
             flush=True,
         )
+        if "stopped" in row:
+            break
     return {"task": task, "seed": seed, "rounds": rounds, "step": step, "steps": steps, "fit_calls": fit_calls,
             "episodes": episodes, "path": rows}  # fmt: skip
 
