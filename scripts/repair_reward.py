@@ -5,8 +5,9 @@
         --out logs/repaired_reward.pt
 
 Plays the policy in the MuJoCo twin (on --dynamics), fits a fresh discriminator of the reward's architecture between
-its transitions and the clip's features (the task's discriminator settings), and writes r' = (1 - step) r + step D to
---out (a new file) with a JSON report beside it. Re-optimise the result with train_twin.py --mode retrain. See
+its transitions and the clip's features (the task's discriminator settings), and writes r' = (1 - step) r + step f(D) to
+--out (a new file; f the reward's fold term: softplus on the robots) with a JSON report beside it, fall transitions
+included among the negatives. Re-optimise the result with train_twin.py --mode retrain. See
 trirl_isaac.twin.repair.
 """
 
