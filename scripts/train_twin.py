@@ -63,6 +63,13 @@ def main() -> None:
         default=None,
         help="--mode retrain / expert: start the policy from this twin checkpoint's actor (a checkpoint of any mode)",
     )
+    p.add_argument(
+        "--default_pose_share",
+        type=float,
+        default=None,
+        help="share of training episodes that start in the default pose instead of a clip frame (learned-reward "
+        "modes; default: the task's)",
+    )
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
     from trirl_isaac.twin.model import Dynamics
@@ -94,6 +101,7 @@ def main() -> None:
         args.algorithm,
         dynamics,
         args.init_actor,
+        args.default_pose_share,
     )
 
 

@@ -255,9 +255,16 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
         resumed = train("TRIRL-Go2-Walk", "expert", iterations=1, num_envs=4, seed=0, log_dir=str(tmp_path / "resumed"),
                         eval_every=1, eval_envs=2, resume=str(tmp_path / "later.pt"))  # fmt: skip
         assert resumed["expert_reward"]["forward_command"] == pytest.approx(0.9)
+        assert "from_default_pose" not in summary["curve"][-1]  # the expert's evaluation starts there already
+        with pytest.raises(ValueError, match="default_pose_share applies to the learned-reward modes"):
+            train("TRIRL-Go2-Walk", "expert", iterations=1, num_envs=4, seed=0, log_dir=str(tmp_path / "x"),
+                  default_pose_share=0.5)  # fmt: skip
     else:
         summary = train("TRIRL-Go2-Walk", mode, iterations=2, num_envs=4, seed=0, log_dir=str(out), eval_every=1,
-                        eval_envs=2)  # fmt: skip
+                        eval_envs=2, default_pose_share=0.5)  # fmt: skip
+        assert summary["default_pose_share"] == 0.5  # the training envs' share, as given
+        standing = summary["curve"][-1]["from_default_pose"]  # each evaluation also starts from the default pose
+        assert 0.0 <= standing["survival"] <= 1.0 and len(standing["duty_factor"]) == 4 and "meets" in standing
     assert [p["iteration"] for p in summary["curve"]] == [1, 2]
     assert torch.load(out / "model_2.pt", weights_only=False)["iter"] == 2  # the count, over several learn() calls
     point = summary["curve"][-1]
@@ -271,6 +278,7 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
     retrain = train("TRIRL-Go2-Walk", "retrain", iterations=1, num_envs=4, seed=0, log_dir=str(tmp_path / "re"),
                     reward_path=str(out / "reward.pt"), eval_every=1, eval_envs=2)  # fmt: skip
     assert len(retrain["curve"]) == 1
+    assert retrain["default_pose_share"] == pytest.approx(0.2)  # the task's share when none is given
     # the retrained policy's transitions fold one more discriminator into the reward (a repair)
     from trirl_isaac.algo.reward import fold_term
     from trirl_isaac.twin.repair import repair_reward
@@ -280,6 +288,10 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
                         str(fixed), step=0.25, passes=1, num_envs=2, steps=6, skip=2, absorbing_share=0.25)  # fmt: skip
     assert rep["rows"] == 2 * 4 and rep["policy"] == ["retrain", "model_1.pt"] and rep["dynamics"] == {}
     assert rep["fall_rows"] == 2 and len(rep["fall_per_step"]) == 2  # falls join the negatives
+    from trirl_isaac.twin.record import sha1_of
+
+    assert rep["reward_sha1"] == sha1_of(str(out / "reward.pt")) and rep["out_sha1"] == sha1_of(str(fixed))
+    assert rep["policy_sha1"] == sha1_of(str(tmp_path / "re" / "model_1.pt"))
     before, after = LearnedReward.load(str(out / "reward.pt")), LearnedReward.load(str(fixed))
     d = after.chain.template
     d.load_state_dict(after.chain.snapshots[-1])
@@ -538,6 +550,14 @@ def test_make_twin_imitates_the_given_motion_files(tmp_path) -> None:
         make_twin("TRIRL-Go2-Walk", "trirl", 2, 0, motion_files=[resolve_motion_path("g1_walk.h5")])
     with pytest.raises(ValueError, match="expert_reward"):
         make_twin("TRIRL-Go2-Walk", "expert", 2, 0, expert_reward="fast")
+    # the evaluation from the default pose: play mode, every episode starts there (play alone: clip frames)
+    standing = make_twin("TRIRL-Go2-Walk", "retrain", 3, 0, play=True, default_pose_share=1.0)
+    q = standing.robot_state().joint_pos
+    torch.testing.assert_close(q, torch.as_tensor(standing.tm.default_joint_pos, dtype=q.dtype).expand_as(q))
+    played = make_twin("TRIRL-Go2-Walk", "retrain", 3, 0, play=True)
+    assert played.default_pose_share == 0.0 and not torch.allclose(played.robot_state().joint_pos, q)
+    with pytest.raises(ValueError, match=r"default_pose_share must lie in \[0, 1\], got 1.5"):
+        make_twin("TRIRL-Go2-Walk", "retrain", 2, 0, default_pose_share=1.5)
 
 
 def test_clip_gait_reads_recorded_duty_factors_and_keeps_simulator_velocities(tmp_path) -> None:

@@ -43,7 +43,7 @@ def repair_reward(
     from trirl_isaac.algo.discriminator import fall_rows, fit_fresh
     from trirl_isaac.algo.reward import LearnedReward
     from trirl_isaac.twin.probe import rollout_transitions
-    from trirl_isaac.twin.record import load_policy
+    from trirl_isaac.twin.record import load_policy, sha1_of
     from trirl_isaac.twin.train import agent_config, make_twin
 
     if os.path.exists(out):
@@ -78,10 +78,13 @@ def repair_reward(
     with torch.no_grad():
         report = {
             "reward": os.path.basename(reward_path),
+            "reward_sha1": sha1_of(reward_path),  # names move, bytes do not: which files these were
             "out": os.path.basename(out),
+            "out_sha1": sha1_of(out),
             "step": step,
             **note,
             "policy": [mode, os.path.basename(checkpoint)],
+            "policy_sha1": sha1_of(checkpoint),
             "disc": {k: stats[k] for k in ("accuracy", "logit_expert", "logit_policy")},
             "policy_per_step": [float(reward(x[:lived]).mean()), float(repaired(x[:lived]).mean())],
             "fall_per_step": None,

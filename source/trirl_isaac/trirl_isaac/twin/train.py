@@ -89,10 +89,12 @@ def make_twin(
     expert_reward: str = "gait",
     motion_files: list[str] | None = None,
     dynamics=None,
+    default_pose_share: float | None = None,
 ):
     """The twin for ``mode``: absorbing falls for learned rewards, the velocity reward ``expert_reward`` (a key of
     :data:`~trirl_isaac.twin.expert.EXPERT_REWARDS`) for the expert; ``motion_files`` replace the task's clips;
-    ``dynamics`` (:class:`~trirl_isaac.twin.model.Dynamics`) changes the robot or floor."""
+    ``dynamics`` (:class:`~trirl_isaac.twin.model.Dynamics`) changes the robot or floor; ``default_pose_share``
+    (learned-reward modes) replaces the task's share of episodes that start in the default pose (the expert: 1)."""
     from trirl_isaac.twin import TwinEnv
     from trirl_isaac.twin.expert import EXPERT_REWARDS, VelocityReward
 
@@ -111,7 +113,10 @@ def make_twin(
             motion_files=motion_files,
             dynamics=dynamics,
         )
-    return TwinEnv(task, num_envs, seed=seed, play=play, motion_files=motion_files, dynamics=dynamics)
+    if default_pose_share is not None and not 0.0 <= default_pose_share <= 1.0:
+        raise ValueError(f"default_pose_share must lie in [0, 1], got {default_pose_share}")
+    return TwinEnv(task, num_envs, seed=seed, play=play, motion_files=motion_files, dynamics=dynamics,
+                   default_pose_share=default_pose_share)  # fmt: skip
 
 
 def clip_gait(env, frames: int = 4096) -> dict[str, Any]:
@@ -198,6 +203,7 @@ def train(
     algorithm_overrides: list[str] | None = None,
     dynamics=None,
     init_actor: str | None = None,
+    default_pose_share: float | None = None,
 ) -> dict[str, Any]:
     """Train in the twin, evaluating the gait every ``eval_every`` iterations; writes ``summary.json``.
 
@@ -207,7 +213,10 @@ def train(
     PPO policy (modes ``retrain``, ``expert``) from another twin checkpoint's actor (of any mode: e.g. a TRIRL policy
     re-optimising its frozen reward on new dynamics), with a fresh critic and optimizer. A run that starts from a
     checkpoint (``init_actor``, ``resume``) is evaluated before its first iteration too (``iterations=0``: only that),
-    so its curve begins with the policy as it was given."""
+    so its curve begins with the policy as it was given. ``default_pose_share`` replaces the task's share of training
+    episodes that start in the default pose (learned-reward modes). Every evaluation runs twice: from clip frames
+    (play mode, the curve's numbers and ``meets``) and from the default pose, as a robot starts
+    (``from_default_pose``, the same numbers)."""
     from rsl_rl.runners import OnPolicyRunner
 
     from trirl_isaac.algo.reward import LearnedReward
@@ -223,9 +232,13 @@ def train(
     os.makedirs(log_dir, exist_ok=True)
     cfg = agent_config(task, mode, trirl_overrides, algorithm_overrides)
     cfg["seed"] = seed
+    if default_pose_share is not None and mode == "expert":
+        raise ValueError("default_pose_share applies to the learned-reward modes (the expert starts every episode "
+                         "in the default pose)")  # fmt: skip
     env = make_twin(
-        task, mode, num_envs, seed, expert_reward=expert_reward, motion_files=motion_files, dynamics=dynamics
-    )
+        task, mode, num_envs, seed, expert_reward=expert_reward, motion_files=motion_files, dynamics=dynamics,
+        default_pose_share=default_pose_share,
+    )  # fmt: skip
     if mode == "retrain":
         if reward_path is None:
             raise ValueError("mode 'retrain' needs a learned reward file")
@@ -264,11 +277,20 @@ def train(
         report = gait_report(probe, policy)
         point = {"iteration": done_iters, "env_steps": env_steps, "wall_s": time.time() - t0, **report}
         point.update(compare(report, clip))
+        standing_line = ""
+        if mode != "expert":  # the expert's play twin starts in the default pose already
+            standing = make_twin(task, mode, eval_envs, seed + 2000, default_pose_share=1.0, **probe_args)
+            report_d = gait_report(standing, policy)
+            point["from_default_pose"] = {**report_d, **compare(report_d, clip)}
+            duty = np.round(report_d["duty_factor"], 2).tolist()
+            standing_line = (f"; from the default pose: survival {report_d['survival']:.2f} speed "
+                             f"{report_d['forward_speed']:.2f} duty {duty}")  # fmt: skip
         curve.append(point)
         print(
             f"[twin {task} {mode}] it {done_iters} steps {env_steps} {point['wall_s']:.0f}s survival "
             f"{report['survival']:.2f} speed {report['forward_speed']:.2f} (clip {clip['forward_speed']:.2f}) duty "
-            f"{np.round(report['duty_factor'], 2).tolist()} (clip {np.round(clip['duty_factor'], 2).tolist()})",
+            f"{np.round(report['duty_factor'], 2).tolist()} (clip {np.round(clip['duty_factor'], 2).tolist()})"
+            + standing_line,
             flush=True,
         )
 
@@ -295,6 +317,7 @@ def train(
     summary["algorithm_overrides"] = list(algorithm_overrides or [])
     summary["dynamics"] = env.dynamics.changed()
     summary["init_actor"] = init_actor
+    summary["default_pose_share"] = env.default_pose_share
     if mode == "retrain":  # the reward re-optimised: the path as given and the file's SHA-1 (paths move, bytes do not)
         with open(reward_path, "rb") as f:
             summary["reward"] = {"file": reward_path, "sha1": hashlib.sha1(f.read()).hexdigest()}
