@@ -3,6 +3,7 @@
     python scripts/train_twin.py --task TRIRL-Go2-Walk --mode expert --iterations 1500 --num_envs 64
     python scripts/train_twin.py --task TRIRL-Go2-Walk --iterations 1500            # TRIRL on the task's clip
     python scripts/train_twin.py --task TRIRL-Go2-Walk --mode retrain --reward logs/twin/.../reward.pt
+    python scripts/train_twin.py --task TRIRL-Go2-Walk --mode retrain --reward_sequence logs/twin/<trirl run>
     python scripts/train_twin.py --task TRIRL-Go2-Walk --mode retrain --reward logs/twin/.../reward.pt \
         --init_actor logs/twin/.../model_250.pt --dynamics payload_kg=3 motor_strength=0.8   # new dynamics
 
@@ -70,6 +71,13 @@ def main() -> None:
         help="share of training episodes that start in the default pose instead of a clip frame (learned-reward "
         "modes; default: the task's)",
     )
+    p.add_argument(
+        "--reward_sequence",
+        default=None,
+        metavar="RUN_DIR",
+        help="--mode retrain, instead of --reward: re-optimise a TRIRL run's saved rewards (reward_<it>.pt) in order, "
+        "each from the iteration it paid the run's policy, the last one from then on",
+    )
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
     from trirl_isaac.twin.model import Dynamics
@@ -102,6 +110,7 @@ def main() -> None:
         dynamics,
         args.init_actor,
         args.default_pose_share,
+        args.reward_sequence,
     )
 
 

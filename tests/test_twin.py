@@ -224,7 +224,7 @@ def test_isaac_task_falls_lead_to_the_absorbing_state() -> None:
 
 
 @pytest.mark.parametrize("mode", ["trirl", "expert"])
-def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
+def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys, monkeypatch) -> None:
     """scripts/train_twin.py's library path with a tiny budget: trains, evaluates the gait, saves; then the TRIRL
     reward is re-optimised by plain PPO (mode retrain) and the policy exports and runs in sim2sim."""
     import hashlib
@@ -316,6 +316,34 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys) -> None:
     assert "entropy_coef 0.0 -> 0.05" in capsys.readouterr().out
     with pytest.raises(ValueError, match="needs a learned reward"):
         train("TRIRL-Go2-Walk", "retrain", 1, 4, 0, str(tmp_path / "none"))
+    # the run's saved rewards re-optimised in order (its moving target): reward_<k>.pt pays from iteration k + 1
+    from trirl_isaac.twin.env import TwinEnv
+    from trirl_isaac.twin.train import reward_sequence
+
+    seq = reward_sequence(str(out))
+    assert [k for k, _ in seq] == [0, 1, 2] and all(os.path.basename(p) == f"reward_{k}.pt" for k, p in seq)
+    paid, install = [], TwinEnv.install_frozen_reward
+
+    def spy(self, reward, source="reward", gamma=0.99):
+        paid.append(os.path.basename(source))
+        install(self, reward, source, gamma)
+
+    monkeypatch.setattr(TwinEnv, "install_frozen_reward", spy)
+    ran = train("TRIRL-Go2-Walk", "retrain", iterations=3, num_envs=4, seed=0, log_dir=str(tmp_path / "seq"),
+                eval_every=3, eval_envs=2, reward_sequence_dir=str(out))  # fmt: skip
+    # every file checked before the first step, then the first pays; reward_1 from iteration 2, reward_2 from 3
+    assert paid == ["reward_0.pt", "reward_1.pt", "reward_2.pt", "reward_0.pt", "reward_1.pt", "reward_2.pt"]
+    assert [r["from_iteration"] for r in ran["reward_sequence"]] == [0, 2, 3]
+    assert ran["reward"]["file"] == str(out / "reward_2.pt") and [p["iteration"] for p in ran["curve"]] == [3]
+    assert torch.load(tmp_path / "seq" / "model_3.pt", weights_only=False)["iter"] == 3  # chunks split at switches
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="give one of the two"):
+        train("TRIRL-Go2-Walk", "retrain", 1, 4, 0, str(tmp_path / "both"), reward_path=str(out / "reward.pt"),
+              reward_sequence_dir=str(out))  # fmt: skip
+    with pytest.raises(ValueError, match="holds no reward_<iteration>.pt"):
+        train("TRIRL-Go2-Walk", "retrain", 1, 4, 0, str(tmp_path / "empty"), reward_sequence_dir=str(tmp_path / "re"))
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        reward_sequence(str(tmp_path / "nowhere"))
     # re-optimising on new dynamics from the TRIRL policy: the actor starts as TRIRL's (critic and optimizer fresh)
     from trirl_isaac.twin.model import Dynamics
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from typing import Any
 
@@ -185,6 +186,28 @@ def compare(report: dict[str, Any], clip: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def reward_sequence(folder: str) -> list[tuple[int, str]]:
+    """A TRIRL run's saved rewards ``reward_<iteration>.pt`` in ``folder``, as (iteration, path) in iteration order:
+    the moving target the run's policy followed. Re-optimised in order (``train(reward_sequence=...)``), a fresh
+    policy at iteration k is paid by the reward the run had at iteration k."""
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"reward_sequence: {folder} is not a folder (give a TRIRL run's log folder)")
+    found = []
+    for name in os.listdir(folder):
+        match = re.fullmatch(r"reward_(\d+)\.pt", name)
+        if match:
+            found.append((int(match.group(1)), os.path.join(folder, name)))
+    if not found:
+        raise ValueError(f"reward_sequence: {folder} holds no reward_<iteration>.pt files (a TRIRL run's log folder "
+                         "has one per checkpoint)")  # fmt: skip
+    return sorted(found)
+
+
+def _sha1(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.sha1(f.read()).hexdigest()
+
+
 def train(
     task: str,
     mode: str,
@@ -204,6 +227,7 @@ def train(
     dynamics=None,
     init_actor: str | None = None,
     default_pose_share: float | None = None,
+    reward_sequence_dir: str | None = None,
 ) -> dict[str, Any]:
     """Train in the twin, evaluating the gait every ``eval_every`` iterations; writes ``summary.json``.
 
@@ -216,7 +240,10 @@ def train(
     so its curve begins with the policy as it was given. ``default_pose_share`` replaces the task's share of training
     episodes that start in the default pose (learned-reward modes). Every evaluation runs twice: from clip frames
     (play mode, the curve's numbers and ``meets``) and from the default pose, as a robot starts
-    (``from_default_pose``, the same numbers)."""
+    (``from_default_pose``, the same numbers). ``reward_sequence_dir`` (mode ``retrain``, instead of ``reward_path``)
+    re-optimises a TRIRL run's saved rewards in order: iteration k is paid by the reward the run's policy was paid by
+    at its iteration k (``reward_<j>.pt`` from iteration j + 1; the first file from 0), the last one from then on
+    (:func:`reward_sequence`)."""
     from rsl_rl.runners import OnPolicyRunner
 
     from trirl_isaac.algo.reward import LearnedReward
@@ -239,12 +266,33 @@ def train(
         task, mode, num_envs, seed, expert_reward=expert_reward, motion_files=motion_files, dynamics=dynamics,
         default_pose_share=default_pose_share,
     )  # fmt: skip
+    schedule: list[tuple[int, str]] = []  # mode retrain: (first iteration it pays, reward file); the first from 0
+    installed = 0  # index into schedule of the reward the env pays
+    if reward_sequence_dir is not None and (mode != "retrain" or reward_path is not None):
+        raise ValueError("reward_sequence_dir replaces the reward file of mode 'retrain': give one of the two")
     if mode == "retrain":
-        if reward_path is None:
+        if reward_path is None and reward_sequence_dir is None:
             raise ValueError("mode 'retrain' needs a learned reward file")
-        reward = LearnedReward.load(reward_path)
-        cfg["algorithm"] = reward.retrain_algorithm_cfg(cfg["algorithm"])
-        env.install_frozen_reward(reward, source=reward_path, gamma=cfg["algorithm"]["gamma"])
+        # reward_<k>.pt is saved after iteration index k, i.e. it paid the run's policy from iteration k + 1 on
+        seq = reward_sequence(reward_sequence_dir) if reward_sequence_dir else [(-1, reward_path)]
+        schedule = [(max(k + 1, 0) if i else 0, path) for i, (k, path) in enumerate(seq)]
+        rewards = [LearnedReward.load(path) for _, path in schedule]
+        temperatures = {r.temperature for r in rewards}
+        if len(temperatures) > 1:
+            raise ValueError(f"reward_sequence: the rewards were learned at different temperatures {temperatures}")
+        cfg["algorithm"] = rewards[0].retrain_algorithm_cfg(cfg["algorithm"])
+        for (_, path), reward in zip(schedule, rewards, strict=True):  # every file checked before the first step
+            env.install_frozen_reward(reward, source=path, gamma=cfg["algorithm"]["gamma"])
+        env.install_frozen_reward(rewards[0], source=schedule[0][1], gamma=cfg["algorithm"]["gamma"])
+
+    def pay_for(iteration: int) -> None:  # install the sequence's reward of this (absolute) iteration
+        nonlocal installed
+        while installed + 1 < len(schedule) and schedule[installed + 1][0] <= iteration:
+            installed += 1
+            path = schedule[installed][1]
+            env.install_frozen_reward(rewards[installed], source=path, gamma=cfg["algorithm"]["gamma"])
+            print(f"[twin retrain] iteration {iteration}: paid by {path}", flush=True)
+
     runner_cls = TrirlRunner if mode == "trirl" else OnPolicyRunner
     runner = runner_cls(env, cfg, log_dir=log_dir, device="cpu")
     if resume:
@@ -271,6 +319,7 @@ def train(
     done_iters = 0
     # iterations the resumed checkpoint had done: checkpoint names and their ``iter`` count from the run's start
     start_iteration = int(runner.current_learning_iteration) if resume else 0
+    pay_for(start_iteration)
 
     def evaluate() -> None:
         probe = make_twin(task, mode, eval_envs, seed + 1000, **probe_args)
@@ -297,14 +346,18 @@ def train(
     if init_actor or resume:  # the policy as it starts (e.g. a gait moved to new dynamics before any retraining)
         evaluate()
     while done_iters < iterations and (max_minutes is None or time.time() - t0 < 60.0 * max_minutes):
-        chunk = min(eval_every, iterations - done_iters)
+        chunk = min(eval_every - done_iters % eval_every, iterations - done_iters)
+        if installed + 1 < len(schedule):  # learn up to the next reward of the sequence, then switch
+            chunk = min(chunk, schedule[installed + 1][0] - start_iteration - done_iters)
         runner.learn(chunk, init_at_random_ep_len=done_iters == 0 and resume is None and init_actor is None)
         done_iters += chunk
         # rsl_rl's learn leaves its counter at its last iteration's index (one short of the count), and the next
         # call starts there: set it to the count, or each chunk would lose one from the checkpoints' numbering
         runner.current_learning_iteration = start_iteration + done_iters
         env_steps += chunk * num_envs * cfg["num_steps_per_env"]
-        evaluate()
+        pay_for(start_iteration + done_iters)
+        if done_iters % eval_every == 0 or done_iters == iterations:
+            evaluate()
     last = os.path.join(log_dir, f"model_{start_iteration + done_iters}.pt")
     runner.save(last, infos={"env_state": env.state_dict()})
     if mode == "trirl":
@@ -319,8 +372,12 @@ def train(
     summary["init_actor"] = init_actor
     summary["default_pose_share"] = env.default_pose_share
     if mode == "retrain":  # the reward re-optimised: the path as given and the file's SHA-1 (paths move, bytes do not)
-        with open(reward_path, "rb") as f:
-            summary["reward"] = {"file": reward_path, "sha1": hashlib.sha1(f.read()).hexdigest()}
+        if reward_sequence_dir is None:
+            summary["reward"] = {"file": reward_path, "sha1": _sha1(reward_path)}
+        else:  # the rewards in order, each with the iteration it began to pay, and the last one reached
+            summary["reward_sequence"] = [{"from_iteration": k, "file": path, "sha1": _sha1(path)}
+                                          for k, path in schedule]  # fmt: skip
+            summary["reward"] = {"file": schedule[installed][1], "sha1": _sha1(schedule[installed][1])}
     if mode == "expert":
         summary["expert_reward"] = {"name": expert_reward, "weights": env.task_reward.weights,
                                     "forward_command": env.task_reward.forward_command}  # fmt: skip
