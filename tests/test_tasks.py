@@ -193,16 +193,23 @@ def test_benchmark_speed_alternates_runners_and_amortises_a_distillation(tmp_pat
     out = tmp_path / "speed.json"
     proc = subprocess.run(
         [sys.executable, os.path.join(root, "scripts", "benchmark_speed.py"), "--task", "TRIRL-Go2-Walk",
-         "--num_envs", "2", "--iterations", "2", "--device", "cpu", "--prefill_eta", "20", "--out", str(out)],
+         "--num_envs", "2", "--iterations", "2", "--device", "cpu", "--prefill_eta", "20", "--out", str(out),
+         "--trirl", "approximator.batch_size=512"],
         capture_output=True, text=True, timeout=900, cwd=str(tmp_path),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     r = json.loads(out.read_text())
+    # an override reaches the TRIRL runner (and is recorded); the task's other approximator settings stay
+    assert r["trirl_overrides"] == ["approximator.batch_size=512"] and r["approximator"]["batch_size"] == 512
+    assert r["approximator"]["num_steps"] == 50 and r["approximator"]["hidden_dims"] == [512, 256]
     assert len(r["trirl_times"]) == len(r["ppo_times"]) == 2 and r["evict_chunk"] == 1 and r["chain_length"] == 2
     # the robot default (K = 2): every iteration evicts the oldest snapshot and distils it into the approximator
     assert r["trirl_iteration_evicted"] == [True, True] and r["distillations"] == 2 and r["history_weight"] > 1e-3
     assert r["ratio"] > 0 and r["ratio_median_of_pairs"] > 0 and r["chain_eval_ms"] > r["single_disc_eval_ms"]
     assert "| TRIRL-Go2-Walk | cpu | 2 |" in proc.stdout
+    bad = subprocess.run([sys.executable, os.path.join(root, "scripts", "benchmark_speed.py"), "--trirl",
+                          "approximator.batch_sise=512"], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert bad.returncode != 0 and "approximator.batch_sise: unknown setting" in bad.stderr
 
 
 def test_viewer_video_without_a_visualizer(capsys) -> None:

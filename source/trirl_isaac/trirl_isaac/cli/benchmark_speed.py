@@ -1,6 +1,7 @@
 """Wall time per iteration of TRIRL vs plain rsl_rl PPO on the same Isaac Lab task, envs and steps, in one run.
 
     python scripts/benchmark_speed.py --task TRIRL-G1-Walk --num_envs 64 --iterations 5
+    python scripts/benchmark_speed.py --task TRIRL-Go2-Walk --iterations 8 --trirl approximator.batch_size=512
 
 Both runners use the task's own agent configuration (same actor/critic, steps per env, epochs, minibatches) on
 the same environment instance, whose reward term is TRIRL's learned reward for both (PPO just optimises it, so the
@@ -14,6 +15,7 @@ Prints a markdown row and the JSON of raw numbers.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import time
@@ -34,8 +36,20 @@ def main(argv: list[str] | None = None) -> None:
         "first 30 iterations). It sets the history's weight, which decides whether an eviction distils when "
         "approximator.skip_below > 0 (the robot tasks' default is 0: every eviction distils)",
     )
+    p.add_argument(
+        "--trirl",
+        nargs="+",
+        default=None,
+        metavar="KEY=VALUE",
+        help="the TRIRL runner's trirl_cfg overrides (checked by name and value), e.g. approximator.batch_size=512",
+    )
     p.add_argument("--out", default=None, help="JSON file for the raw numbers")
     args = p.parse_args(argv)
+    if args.trirl:  # checked before the simulator starts: a misspelt key fails in seconds
+        from trirl_isaac.bench.settings import with_overrides
+        from trirl_isaac.tasks.imitation.agents import trirl_defaults
+
+        with_overrides(list(args.trirl), trirl=trirl_defaults())
 
     import torch
     from isaaclab.app import launch_simulation
@@ -45,6 +59,10 @@ def main(argv: list[str] | None = None) -> None:
     device = resolve_device(args.device)
     env_cfg, trirl_cfg = task_configs(args.task, "rsl_rl_cfg_entry_point", [], device)
     _, ppo_cfg = task_configs(args.task, "rsl_rl_ppo_cfg_entry_point", [], device)
+    if args.trirl:
+        from trirl_isaac.bench.settings import with_overrides
+
+        trirl_cfg.algorithm.trirl_cfg = with_overrides(list(args.trirl), trirl=trirl_cfg.algorithm.trirl_cfg)
     env_cfg.scene.num_envs = args.num_envs
     steps = trirl_cfg.num_steps_per_env
     assert ppo_cfg.num_steps_per_env == steps
@@ -127,6 +145,8 @@ def main(argv: list[str] | None = None) -> None:
         "prefill_eta": args.prefill_eta,
         "history_weight": chain.history_weight(),
         "distillations": chain.num_distilled,
+        "trirl_overrides": list(args.trirl or []),
+        "approximator": dataclasses.asdict(trirl.alg.trirl_cfg.approximator),
         "chain_eval_ms": 1000 * t_chain,
         "single_disc_eval_ms": 1000 * t_single,
     }
