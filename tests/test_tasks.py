@@ -194,13 +194,13 @@ def test_benchmark_speed_alternates_runners_and_amortises_a_distillation(tmp_pat
     proc = subprocess.run(
         [sys.executable, os.path.join(root, "scripts", "benchmark_speed.py"), "--task", "TRIRL-Go2-Walk",
          "--num_envs", "2", "--iterations", "2", "--device", "cpu", "--prefill_eta", "20", "--out", str(out),
-         "--trirl", "approximator.batch_size=512"],
+         "--trirl", "approximator.batch_size=256"],
         capture_output=True, text=True, timeout=900, cwd=str(tmp_path),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     r = json.loads(out.read_text())
     # an override reaches the TRIRL runner (and is recorded); the task's other approximator settings stay
-    assert r["trirl_overrides"] == ["approximator.batch_size=512"] and r["approximator"]["batch_size"] == 512
+    assert r["trirl_overrides"] == ["approximator.batch_size=256"] and r["approximator"]["batch_size"] == 256
     assert r["approximator"]["num_steps"] == 50 and r["approximator"]["hidden_dims"] == [512, 256]
     assert len(r["trirl_times"]) == len(r["ppo_times"]) == 2 and r["evict_chunk"] == 1 and r["chain_length"] == 2
     # the robot default (K = 2): every iteration evicts the oldest snapshot and distils it into the approximator
