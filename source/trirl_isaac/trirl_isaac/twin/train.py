@@ -188,7 +188,7 @@ def compare(report: dict[str, Any], clip: dict[str, Any]) -> dict[str, Any]:
 
 def reward_sequence(folder: str) -> list[tuple[int, str]]:
     """A TRIRL run's saved rewards ``reward_<iteration>.pt`` in ``folder``, as (iteration, path) in iteration order:
-    the moving target the run's policy followed. Re-optimised in order (``train(reward_sequence=...)``), a fresh
+    the moving target the run's policy followed. Re-optimised in order (``train(reward_sequence_dir=...)``), a fresh
     policy at iteration k is paid by the reward the run had at iteration k."""
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"reward_sequence: {folder} is not a folder (give a TRIRL run's log folder)")
