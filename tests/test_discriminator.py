@@ -109,3 +109,37 @@ def test_fall_rows_pair_policy_states_and_the_absorbing_state_with_the_absorbing
     assert fall_rows(x, absorbing, 0.0).shape == (0, 4)
     with pytest.raises(ValueError, match=r"absorbing_share must lie in \[0, 1\)"):
         fall_rows(x, absorbing, 1.0)
+
+
+def test_gradient_penalty_on_a_subsample_of_rows(monkeypatch) -> None:
+    """``grad_penalty_rows`` k: the penalty sees k interpolates per mini-batch (all rows when 0 or >= the batch), the
+    classification loss still every row; a fit with it still separates the two samples."""
+    import trirl_isaac.algo.discriminator as dm
+
+    seen: list[int] = []
+    real = dm.gradient_penalty
+
+    def spy(disc, z_e, z_p):
+        assert z_e.shape == z_p.shape
+        seen.append(z_e.shape[0])
+        return real(disc, z_e, z_p)
+
+    monkeypatch.setattr(dm, "gradient_penalty", spy)
+    expert = ExpertBuffer(torch.randn(4000, 3) + 2.0)
+    policy = torch.randn(1024, 3)
+    for rows, expected in ((0, 256), (64, 64), (500, 256)):
+        seen.clear()
+        cfg = DiscriminatorCfg(learning_rate=3e-3, num_epochs=3, num_mini_batches=4, grad_penalty=0.1,
+                               grad_penalty_rows=rows)  # fmt: skip
+        d = Discriminator(3, [32], obs_normalization=True)
+        stats = DiscriminatorTrainer(d, cfg, least_squares=False).fit(policy, expert)
+        assert seen == [expected] * 12, (rows, seen)
+        assert stats["accuracy"] > 0.8 and stats["grad_penalty"] > 0.0
+
+
+@pytest.mark.parametrize("rows", [-1, 2.5, True])
+def test_bad_grad_penalty_rows_is_named(rows) -> None:
+    from trirl_isaac.algo.config import ConfigError, TrirlCfg
+
+    with pytest.raises(ConfigError, match="grad_penalty_rows must be an integer >= 0"):
+        TrirlCfg.from_dict({"discriminator": {"grad_penalty_rows": rows}})

@@ -114,7 +114,14 @@ class DiscriminatorTrainer:
                 loss = classification_loss(
                     self.disc.logit_normalized(z_exp), self.disc.logit_normalized(z_pol), self.least_squares
                 )
-                gp = gradient_penalty(self.disc, z_exp, z_pol) if self.cfg.grad_penalty > 0 else torch.zeros(())
+                gp = torch.zeros(())
+                if self.cfg.grad_penalty > 0:
+                    k = int(self.cfg.grad_penalty_rows)
+                    if 0 < k < z_exp.shape[0]:  # a random subset (with replay the policy rows come in two blocks)
+                        sub = torch.randperm(z_exp.shape[0], device=z_exp.device)[:k]
+                        gp = gradient_penalty(self.disc, z_exp[sub], z_pol[sub])
+                    else:
+                        gp = gradient_penalty(self.disc, z_exp, z_pol)
                 self.optimizer.zero_grad()
                 (loss + self.cfg.grad_penalty * gp).backward()
                 average_gradients(self.disc.parameters())  # multi-process: every rank takes the same step
