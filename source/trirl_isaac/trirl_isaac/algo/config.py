@@ -32,7 +32,7 @@ class DiscriminatorCfg:
     grad_penalty: float = 0.033
     """Weight of (||grad_x D(x_hat)|| - 1)^2 at expert/policy interpolates, taken in the normalised input space."""
     grad_penalty_rows: int = 0
-    """Interpolates per mini-batch the penalty is estimated on (the first rows of the shuffled mini-batch); 0: one
+    """Interpolates per mini-batch the penalty is estimated on (a random subset of the mini-batch's rows); 0: one
     per row. The penalty is a mean over interpolates, so fewer rows estimate the same term with more noise, and its
     double backward, the larger part of a fit's cost on a CPU, shrinks with them."""
     obs_normalization: bool = True
