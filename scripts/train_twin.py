@@ -78,7 +78,12 @@ def main() -> None:
         help="--mode retrain, instead of --reward: re-optimise a TRIRL run's saved rewards (reward_<it>.pt) in order, "
         "each from the iteration it paid the run's policy, the last one from then on",
     )
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads for torch and for the twin's physics (envs stepped in blocks; the same result as one)",
+    )
     args = p.parse_args()
     from trirl_isaac.twin.model import Dynamics
 
@@ -111,6 +116,7 @@ def main() -> None:
         args.init_actor,
         args.default_pose_share,
         args.reward_sequence,
+        args.threads,
     )
 
 

@@ -171,6 +171,34 @@ def test_key_bodies_after_a_step_are_the_kinematics_of_the_stepped_state(task: s
     np.testing.assert_allclose(s.key_body_pos_w.numpy(), fk, atol=1e-5)
 
 
+def test_threaded_physics_is_the_serial_twin_bit_for_bit() -> None:
+    """num_threads steps the envs in blocks on a thread pool: observations, rewards, dones and torques equal the
+    serial twin's exactly (falls, resets and absorbing steps included), and a bad thread count is named."""
+    envs = [TwinEnv("TRIRL-Go2-Walk", 5, seed=3, num_threads=n) for n in (1, 3)]
+    assert envs[1]._pool is not None and len(envs[1]._blocks) == 3
+    for env in envs:
+        env.set_learned_reward(lambda x: x.sum(dim=-1))  # a reward that reads every feature of (s, s')
+        env.max_episode_length = 6  # time-outs and resets within the test
+    gen = torch.Generator().manual_seed(0)
+    done_any = False
+    for _ in range(20):
+        a = torch.randn(5, envs[0].num_actions, generator=gen) * 3.0
+        (o1, r1, d1, e1), (o2, r2, d2, e2) = (env.step(a) for env in envs)
+        for key in ("policy", "critic", "discriminator"):
+            assert torch.equal(o1[key], o2[key]), key
+        assert torch.equal(r1, r2) and torch.equal(d1, d2) and torch.equal(e1["absorbing"], e2["absorbing"])
+        assert np.array_equal(envs[0].last_torque, envs[1].last_torque)
+        done_any |= bool(d1.any())
+    assert done_any  # the comparison went through resets
+    many = TwinEnv("TRIRL-Go2-Walk", 2, num_threads=8)
+    assert many.num_threads == 2  # never more blocks than envs
+    many.close()
+    many.step(torch.zeros(2, many.num_actions))  # a closed pool falls back to stepping on the caller's thread
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="num_threads"):
+            TwinEnv("TRIRL-Go2-Walk", 1, num_threads=bad)
+
+
 def test_absorbing_twin_marks_the_tail_and_pads_expert_rows() -> None:
     env = TwinEnv("TRIRL-Go2-Walk", 2, absorbing=True, default_pose_share=1.0)
     x = env.expert_sampler.sample(5)
@@ -276,8 +304,8 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys, monkeypatch) 
         return
     assert (out / "reward.pt").is_file()
     retrain = train("TRIRL-Go2-Walk", "retrain", iterations=1, num_envs=4, seed=0, log_dir=str(tmp_path / "re"),
-                    reward_path=str(out / "reward.pt"), eval_every=1, eval_envs=2)  # fmt: skip
-    assert len(retrain["curve"]) == 1
+                    reward_path=str(out / "reward.pt"), eval_every=1, eval_envs=2, num_threads=2)  # fmt: skip
+    assert len(retrain["curve"]) == 1 and retrain["threads"] == 2  # the physics on two threads, train and evaluate
     assert retrain["default_pose_share"] == pytest.approx(0.2)  # the task's share when none is given
     # the retrained policy's transitions fold one more discriminator into the reward (a repair)
     from trirl_isaac.algo.reward import fold_term

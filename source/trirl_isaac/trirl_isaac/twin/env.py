@@ -18,11 +18,17 @@ absorbing state (zeros, flag 1), and the next step, (absorbing, absorbing), ends
 ``extras["absorbing"]``: a learner (TRIRL, or the frozen reward installed here) values it as r_abs / (1 - gamma),
 the absorbing state's whole tail. Under a log-ratio reward that is negative on most policy states, falling then
 costs what it should instead of ending the negative rewards early.
+
+With ``num_threads > 1`` the physics steps the envs in that many blocks on a thread pool: MuJoCo's Python
+``mj_step`` releases the GIL, and every env keeps its own ``MjData`` (its solver warm start included), so the result
+is the serial twin's bit for bit. (``mujoco.rollout`` offers a thread pool too, but it starts each call from a
+state vector without the solver's warm start and returns none, so stepping through it would change the physics.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import mujoco
@@ -75,9 +81,12 @@ class TwinEnv(VecEnv):
         spec: ImitationSpec = IMITATION,
         dynamics: Dynamics | None = None,
         device: str = "cpu",
+        num_threads: int = 1,
     ) -> None:
         if task not in TASKS:
             raise ValueError(f"unknown twin task {task!r} (known: {sorted(TASKS)})")
+        if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
+            raise ValueError(f"num_threads must be an integer >= 1, got {num_threads!r}")
         self.task = TASKS[task]
         self.task_name = task
         self.robot = ROBOTS[self.task.robot]
@@ -87,6 +96,9 @@ class TwinEnv(VecEnv):
         self.model = self.tm.model
         self.datas = [mujoco.MjData(self.model) for _ in range(num_envs)]
         self.num_envs = num_envs
+        self.num_threads = min(num_threads, num_envs)
+        self._blocks = [b for b in np.array_split(np.arange(num_envs), self.num_threads) if len(b)]
+        self._pool = ThreadPoolExecutor(self.num_threads, "twin-physics") if self.num_threads > 1 else None
         self.num_actions = len(self.robot.joint_names)
         self.device = device
         self.max_episode_length = spec.max_episode_length
@@ -285,9 +297,10 @@ class TwinEnv(VecEnv):
         self.last_torque = torque
         ctrl = np.where(tm.explicit, torque, self._targets)
         self._cache = None
-        for i, d in enumerate(self.datas):
-            d.ctrl[tm.act_ids] = ctrl[i]
-            mujoco.mj_step(self.model, d, nstep=self.spec.physics_substeps)
+        if self._pool is None:
+            self._step_block(np.arange(self.num_envs), ctrl)
+        else:  # list() waits for every block and re-raises a block's error here
+            list(self._pool.map(self._step_block, self._blocks, [ctrl] * len(self._blocks)))
         if not (record_contacts or last):
             return np.zeros(self.num_envs, dtype=bool)
         sensors = np.stack([d.sensordata for d in self.datas])
@@ -297,6 +310,14 @@ class TwinEnv(VecEnv):
             return np.zeros(self.num_envs, dtype=bool)
         force = np.linalg.norm(sensors[:, tm.termination_force_adr], axis=-1)
         return (force > self.spec.contact_threshold).any(axis=1)
+
+    def _step_block(self, ids: np.ndarray, ctrl: np.ndarray) -> None:
+        """One physics step of the envs ``ids`` (a thread's block; ``mj_step`` runs without the GIL)."""
+        act, model, n = self.tm.act_ids, self.model, self.spec.physics_substeps
+        for i in ids:
+            d = self.datas[i]
+            d.ctrl[act] = ctrl[i]
+            mujoco.mj_step(model, d, nstep=n)
 
     def fallen(self, contact: np.ndarray) -> np.ndarray:
         """Fall terminations of the Isaac Lab task: termination-body contact, base too low, tilted too far."""
@@ -452,4 +473,7 @@ class TwinEnv(VecEnv):
             self.task_reward.load_state_dict(state["task_reward"])
 
     def close(self) -> None:
-        """Nothing to release (MuJoCo data are freed with the env)."""
+        """Stop the physics thread pool, if any (MuJoCo data are freed with the env)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None

@@ -91,11 +91,13 @@ def make_twin(
     motion_files: list[str] | None = None,
     dynamics=None,
     default_pose_share: float | None = None,
+    num_threads: int = 1,
 ):
     """The twin for ``mode``: absorbing falls for learned rewards, the velocity reward ``expert_reward`` (a key of
     :data:`~trirl_isaac.twin.expert.EXPERT_REWARDS`) for the expert; ``motion_files`` replace the task's clips;
     ``dynamics`` (:class:`~trirl_isaac.twin.model.Dynamics`) changes the robot or floor; ``default_pose_share``
-    (learned-reward modes) replaces the task's share of episodes that start in the default pose (the expert: 1)."""
+    (learned-reward modes) replaces the task's share of episodes that start in the default pose (the expert: 1);
+    ``num_threads`` steps the physics on that many threads (the same result as one)."""
     from trirl_isaac.twin import TwinEnv
     from trirl_isaac.twin.expert import EXPERT_REWARDS, VelocityReward
 
@@ -113,11 +115,12 @@ def make_twin(
             absorbing=False,
             motion_files=motion_files,
             dynamics=dynamics,
+            num_threads=num_threads,
         )
     if default_pose_share is not None and not 0.0 <= default_pose_share <= 1.0:
         raise ValueError(f"default_pose_share must lie in [0, 1], got {default_pose_share}")
     return TwinEnv(task, num_envs, seed=seed, play=play, motion_files=motion_files, dynamics=dynamics,
-                   default_pose_share=default_pose_share)  # fmt: skip
+                   default_pose_share=default_pose_share, num_threads=num_threads)  # fmt: skip
 
 
 def clip_gait(env, frames: int = 4096) -> dict[str, Any]:
@@ -228,6 +231,7 @@ def train(
     init_actor: str | None = None,
     default_pose_share: float | None = None,
     reward_sequence_dir: str | None = None,
+    num_threads: int = 1,
 ) -> dict[str, Any]:
     """Train in the twin, evaluating the gait every ``eval_every`` iterations; writes ``summary.json``.
 
@@ -243,7 +247,8 @@ def train(
     (``from_default_pose``, the same numbers). ``reward_sequence_dir`` (mode ``retrain``, instead of ``reward_path``)
     re-optimises a TRIRL run's saved rewards in order: iteration k is paid by the reward the run's policy was paid by
     at its iteration k (``reward_<j>.pt`` from iteration j + 1; the first file from 0), the last one from then on
-    (:func:`reward_sequence`)."""
+    (:func:`reward_sequence`). ``num_threads`` steps the twins' physics (training and evaluation) on that many
+    threads, which changes the speed and nothing else."""
     from rsl_rl.runners import OnPolicyRunner
 
     from trirl_isaac.algo.reward import LearnedReward
@@ -264,7 +269,7 @@ def train(
                          "in the default pose)")  # fmt: skip
     env = make_twin(
         task, mode, num_envs, seed, expert_reward=expert_reward, motion_files=motion_files, dynamics=dynamics,
-        default_pose_share=default_pose_share,
+        default_pose_share=default_pose_share, num_threads=num_threads,
     )  # fmt: skip
     schedule: list[tuple[int, str]] = []  # mode retrain: (first iteration it pays, reward file); the first from 0
     installed = 0  # index into schedule of the reward the env pays
@@ -311,9 +316,11 @@ def train(
                 f"architecture, e.g. the expert's agent): {str(err).splitlines()[0]}"
             ) from err
         runner.current_learning_iteration = 0
-    probe_args = {"play": True, "expert_reward": expert_reward, "motion_files": motion_files, "dynamics": dynamics}
+    probe_args = {"play": True, "expert_reward": expert_reward, "motion_files": motion_files, "dynamics": dynamics,
+                  "num_threads": num_threads}  # fmt: skip
     probe = make_twin(task, mode, eval_envs, seed + 1000, **probe_args)
     clip = clip_gait(probe)
+    probe.close()
     policy = runner.get_inference_policy(device="cpu")
     curve, t0, env_steps = [], time.time(), 0
     done_iters = 0
@@ -324,12 +331,14 @@ def train(
     def evaluate() -> None:
         probe = make_twin(task, mode, eval_envs, seed + 1000, **probe_args)
         report = gait_report(probe, policy)
+        probe.close()
         point = {"iteration": done_iters, "env_steps": env_steps, "wall_s": time.time() - t0, **report}
         point.update(compare(report, clip))
         standing_line = ""
         if mode != "expert":  # the expert's play twin starts in the default pose already
             standing = make_twin(task, mode, eval_envs, seed + 2000, default_pose_share=1.0, **probe_args)
             report_d = gait_report(standing, policy)
+            standing.close()
             point["from_default_pose"] = {**report_d, **compare(report_d, clip)}
             duty = np.round(report_d["duty_factor"], 2).tolist()
             standing_line = (f"; from the default pose: survival {report_d['survival']:.2f} speed "
@@ -371,6 +380,8 @@ def train(
     summary["dynamics"] = env.dynamics.changed()
     summary["init_actor"] = init_actor
     summary["default_pose_share"] = env.default_pose_share
+    summary["threads"] = num_threads
+    env.close()
     if mode == "retrain":  # the reward re-optimised: the path as given and the file's SHA-1 (paths move, bytes do not)
         if reward_sequence_dir is None:
             summary["reward"] = {"file": reward_path, "sha1": _sha1(reward_path)}
