@@ -85,6 +85,8 @@ def main() -> None:
         help="CPU threads for torch and for the twin's physics (envs stepped in blocks; the same result as one)",
     )
     args = p.parse_args()
+    if args.threads < 1:
+        p.error(f"--threads must be >= 1, got {args.threads}")
     from trirl_isaac.twin.model import Dynamics
 
     dynamics = Dynamics.from_cli(args.dynamics)

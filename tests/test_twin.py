@@ -274,6 +274,9 @@ def test_train_in_the_twin_end_to_end(mode: str, tmp_path, capsys, monkeypatch) 
         summary = json.loads((out / "summary.json").read_text())
         again = subprocess.run(cmd, capture_output=True, text=True, timeout=600)  # never into a used folder
         assert again.returncode != 0 and "exists and is not empty" in again.stderr
+        bad = subprocess.run([*cmd[:-2], "--log_dir", str(tmp_path / "t0"), "--threads", "0"], capture_output=True,
+                             text=True, timeout=600)  # fmt: skip
+        assert bad.returncode != 0 and "--threads must be >= 1" in bad.stderr and not (tmp_path / "t0").exists()
         check_twin_recording(str(out / "model_2.pt"), tmp_path / "rec.h5")
         # the command curriculum travels with the checkpoint: a resumed run continues from the saved command
         saved = torch.load(out / "model_2.pt", weights_only=False)
