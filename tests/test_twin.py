@@ -171,17 +171,19 @@ def test_key_bodies_after_a_step_are_the_kinematics_of_the_stepped_state(task: s
     np.testing.assert_allclose(s.key_body_pos_w.numpy(), fk, atol=1e-5)
 
 
-def test_threaded_physics_is_the_serial_twin_bit_for_bit() -> None:
+@pytest.mark.parametrize("task, episode, steps", [("TRIRL-Go2-Walk", 6, 20), ("TRIRL-G1-Walk", 30, 45)])
+def test_threaded_physics_is_the_serial_twin_bit_for_bit(task: str, episode: int, steps: int) -> None:
     """num_threads steps the envs in blocks on a thread pool: observations, rewards, dones and torques equal the
-    serial twin's exactly (falls, resets and absorbing steps included), and a bad thread count is named."""
-    envs = [TwinEnv("TRIRL-Go2-Walk", 5, seed=3, num_threads=n) for n in (1, 3)]
+    serial twin's exactly, through time-outs and resets (both robots) and falls into the absorbing state (the G1,
+    which falls under these actions; the Go2 does not), and a bad thread count is named."""
+    envs = [TwinEnv(task, 5, seed=3, num_threads=n) for n in (1, 3)]
     assert envs[1]._pool is not None and len(envs[1]._blocks) == 3
     for env in envs:
         env.set_learned_reward(lambda x: x.sum(dim=-1))  # a reward that reads every feature of (s, s')
-        env.max_episode_length = 6  # time-outs and resets within the test
+        env.max_episode_length = episode  # time-outs and resets within the test
     gen = torch.Generator().manual_seed(0)
-    done_any = False
-    for _ in range(20):
+    done_any = fell_any = False
+    for _ in range(steps):
         a = torch.randn(5, envs[0].num_actions, generator=gen) * 3.0
         (o1, r1, d1, e1), (o2, r2, d2, e2) = (env.step(a) for env in envs)
         for key in ("policy", "critic", "discriminator"):
@@ -189,7 +191,9 @@ def test_threaded_physics_is_the_serial_twin_bit_for_bit() -> None:
         assert torch.equal(r1, r2) and torch.equal(d1, d2) and torch.equal(e1["absorbing"], e2["absorbing"])
         assert np.array_equal(envs[0].last_torque, envs[1].last_torque)
         done_any |= bool(d1.any())
+        fell_any |= bool(e1["absorbing"].any())
     assert done_any  # the comparison went through resets
+    assert fell_any or task != "TRIRL-G1-Walk"  # and, on the G1, through falls
     many = TwinEnv("TRIRL-Go2-Walk", 2, num_threads=8)
     assert many.num_threads == 2  # never more blocks than envs
     many.close()
